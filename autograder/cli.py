@@ -1,0 +1,115 @@
+"""The ``autograder`` command: a thin layer over :mod:`autograder.api`, one function per command.
+
+    autograder check [PART ...] [--submission DIR] [--plots DIR]   students: a readable table
+    autograder grade --submission DIR [--unit UNIT ...] [--json]   machines: Gradescope-shaped JSON
+    autograder stubs [--check]                                      regenerate assignments/
+    autograder list                                                 units, parts and checks
+
+Mistakes in the command line (a missing folder, an unknown part) print one line on stderr and exit
+with status 2. Whatever the graded code does, grading completes and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import api
+from .paths import assignments_dir, solutions_dir
+from .plots import write_curve_plots
+from .render import render_report, use_colour
+from .stubs import StubError, stale_assignments, write_assignments
+from .units import UNITS, UnknownSelection
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called; reported in one line with exit status 2."""
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    submission = Path(args.submission) if args.submission else Path.cwd() / "assignments"
+    if not submission.is_dir():
+        hint = "" if args.submission else " (run this in the course folder, or pass --submission DIR)"
+        raise UsageError(f"submission folder {submission} does not exist{hint}")
+    report = api.grade(submission, parts=args.parts)
+    render_report(report, colour=use_colour(sys.stdout) if args.color == "auto" else args.color == "always")
+    if args.plots:
+        for path in write_curve_plots(report, Path(args.plots)):
+            print(f"plot written: {path}")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    report = api.grade(Path(args.submission), parts=args.unit or ())
+    if args.json:
+        json.dump(report.to_gradescope(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        render_report(report, colour=use_colour(sys.stdout))
+    return 0
+
+
+def cmd_stubs(args: argparse.Namespace) -> int:
+    solutions, assignments = solutions_dir(), assignments_dir()
+    if args.check:
+        stale = stale_assignments(solutions, assignments)
+        if stale:
+            print("assignments/ is out of date with solutions/: " + ", ".join(stale), file=sys.stderr)
+            print("run `autograder stubs` to regenerate it", file=sys.stderr)
+            return 1
+        print("assignments/ is in sync with solutions/")
+        return 0
+    changed = write_assignments(solutions, assignments)
+    print(f"regenerated {len(changed)} file(s) in {assignments}" + (": " + ", ".join(changed) if changed else ""))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for unit in UNITS.values():
+        print(f"{unit.name}: {unit.title} ({unit.module}.py)")
+        for check in unit.checks:
+            print(f"  {check.id:<40} {check.points:>4g} pt  {check.visibility.value:<7} {check.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description="Grades the deep-learning course's units.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="grade your work and explain what is wrong")
+    check.add_argument("parts", nargs="*", metavar="PART", help="units or parts to check (default: all)")
+    check.add_argument("--submission", metavar="DIR", help="folder to grade (default: ./assignments)")
+    check.add_argument("--plots", metavar="DIR", help="write loss-curve plots of the checks to DIR")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.set_defaults(handler=cmd_check)
+
+    grade = commands.add_parser("grade", help="grade a submission folder for machines")
+    grade.add_argument("--submission", metavar="DIR", required=True)
+    grade.add_argument("--unit", action="append", metavar="UNIT", help="limit to a unit or part (repeatable)")
+    grade.add_argument("--json", action="store_true", help="print one Gradescope-shaped JSON document")
+    grade.set_defaults(handler=cmd_grade)
+
+    stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
+    stubs.add_argument("--check", action="store_true", help="only report whether assignments/ is stale")
+    stubs.set_defaults(handler=cmd_stubs)
+
+    listing = commands.add_parser("list", help="list units, parts and checks")
+    listing.set_defaults(handler=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (UsageError, UnknownSelection, api.SubmissionNotFound, StubError) as error:
+        print(f"autograder: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Turns a wrong answer into a hint a student can act on.
+
+Given what the student's code returned and what the reference returned for the same inputs, try
+the classic mistakes one after another and name the first that explains the numbers exactly:
+
+* not a finite number, or the wrong dtype;
+* a shape problem: transposed, right numbers in the wrong shape, a batch axis that was not summed;
+* a constant factor: sign flipped (-1), the batch size N or 1/N (averaged twice / never), 2 or 1/2;
+* a transpose of a square result;
+* only some rows (samples) or columns wrong.
+
+Checks add their own :class:`KnownMistake` list first (for example "the bias gradient was not
+summed over the batch"), because a mistake named by the check is more precise than a generic one.
+Hints never contain the inputs or expected values, so they are safe to show for hidden checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from .tolerance import DEFAULT, Tolerance, allclose, element_bounds
+
+#: How close a fitted factor must be to a named constant (N, 2, -1, ...) to be called that constant.
+FACTOR_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class KnownMistake:
+    """A specific, named mistake for one output of one check.
+
+    ``wrong_answer(inputs, expected)`` computes what the output would be had the student made the
+    mistake; if the student's output matches it, ``hint`` is shown.
+    """
+
+    output: str
+    hint: str
+    wrong_answer: Callable[[Mapping[str, np.ndarray], np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class DiagnosisContext:
+    """What a generic diagnosis may use: the output's name and the batch size N of the case."""
+
+    name: str
+    batch_size: int | None = None
+
+
+def diagnose(
+    received: np.ndarray,
+    expected: np.ndarray,
+    context: DiagnosisContext,
+    *,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    known_mistakes: tuple[KnownMistake, ...] = (),
+    tolerance: Tolerance = DEFAULT,
+) -> str | None:
+    """Returns a one-sentence hint explaining ``received`` vs ``expected``, or None."""
+    received = np.asarray(received)
+    expected = np.asarray(expected, dtype=np.float64)
+    for mistake in known_mistakes:
+        if mistake.output != context.name or inputs is None:
+            continue
+        try:
+            wrong = np.asarray(mistake.wrong_answer(inputs, expected), dtype=np.float64)
+        except (ValueError, IndexError):
+            continue
+        if allclose(received, wrong, tolerance):
+            return mistake.hint
+    name = context.name
+    if not np.issubdtype(received.dtype, np.number) and received.dtype != np.bool_:
+        return f"{name} should be an array of numbers, but it holds {received.dtype} values."
+    if received.shape == expected.shape and not np.all(np.isfinite(received)):
+        first = tuple(int(i) for i in np.argwhere(~np.isfinite(received))[0])
+        return (
+            f"{name} contains inf or NaN (first at index {first}); look for an overflow or a "
+            "subtraction of two huge numbers."
+        )
+    if received.dtype != np.float64 and np.issubdtype(received.dtype, np.floating):
+        return f"{name} is {received.dtype}; keep every computation in float64 (do not cast)."
+    if received.shape != expected.shape:
+        return _shape_hint(received, expected, context, tolerance)
+    return (
+        _factor_hint(received, expected, context, tolerance)
+        or _transpose_hint(received, expected, name, tolerance)
+        or _partial_hint(received, expected, name, tolerance)
+    )
+
+
+def _shape_hint(received, expected, context: DiagnosisContext, tolerance) -> str:
+    name, got, want = context.name, received.shape, expected.shape
+    if received.ndim == 2 and got == want[::-1] and allclose(received.T, expected, tolerance):
+        return f"{name} is transposed: expected shape {want}, got {got}."
+    if received.size == expected.size and allclose(received.reshape(want), expected, tolerance):
+        return f"{name} has the right numbers in the wrong shape: expected {want}, got {got}."
+    if want == () and received.size > 1:
+        return f"{name} should be a single number, but it has shape {got}: sum or average it."
+    n = context.batch_size
+    if n is not None and n in got and n not in want:
+        return (
+            f"{name} has shape {got} but should have shape {want}: it still has the batch axis of "
+            f"length N={n}; sum the per-sample contributions over the batch axis (axis=0)."
+        )
+    return f"{name} has shape {got}, expected {want}."
+
+
+def _best_factor(received, expected) -> float | None:
+    denominator = float(np.sum(expected * expected))
+    if denominator == 0.0:
+        return None
+    return float(np.sum(received * expected)) / denominator
+
+
+def _factor_hint(received, expected, context: DiagnosisContext, tolerance) -> str | None:
+    if np.all(received == 0) and np.any(expected != 0):
+        return f"{context.name} is all zeros."
+    factor = _best_factor(received, expected)
+    if factor is None or not allclose(received, factor * expected, tolerance):
+        return None
+    name, n = context.name, context.batch_size
+
+    def near(value: float) -> bool:
+        return abs(factor - value) <= FACTOR_TOLERANCE * max(1.0, abs(value))
+
+    if near(-1.0):
+        return f"{name} has the right size but the opposite sign: check the sign of each term."
+    if n is not None and n > 1:
+        if near(n):
+            return (
+                f"{name} is N={n} times too large (N is the batch size): divide by N exactly once."
+            )
+        if near(1.0 / n):
+            return f"{name} is N={n} times too small (N is the batch size): did you average twice?"
+        if near(-n) or near(-1.0 / n):
+            return f"{name} has the wrong sign and is off by a factor of the batch size N={n}."
+    if near(2.0):
+        return f"{name} is twice too large: check for a factor 2 counted twice."
+    if near(0.5):
+        return (
+            f"{name} is half of what it should be: the derivative of a square brings a factor 2."
+        )
+    if near(-2.0) or near(-0.5):
+        return f"{name} has the wrong sign and is off by a factor of {abs(factor):g}."
+    return f"{name} is off by a constant factor of about {factor:.4g}."
+
+
+def _transpose_hint(received, expected, name, tolerance) -> str | None:
+    if received.ndim == 2 and received.shape[0] == received.shape[1]:
+        if allclose(received.T, expected, tolerance):
+            return f"{name} is transposed (its rows and columns are swapped)."
+    return None
+
+
+def _partial_hint(received, expected, name, tolerance) -> str | None:
+    if received.ndim < 1 or received.shape[0] < 2:
+        return None
+    bad = np.abs(received - expected) > element_bounds(expected, tolerance)
+    rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
+    if 0 < len(rows) < bad.shape[0]:
+        shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        return (
+            f"only some rows of {name} are wrong ({len(rows)} of {bad.shape[0]}: rows {shown}); "
+            "look for an index or a loop bound that skips or repeats samples."
+        )
+    if received.ndim == 2 and received.shape[1] > 1:
+        columns = np.flatnonzero(bad.any(axis=0))
+        if 0 < len(columns) < bad.shape[1]:
+            return (
+                f"only some columns of {name} are wrong ({len(columns)} of {bad.shape[1]}); "
+                "look at how the output dimensions are indexed."
+            )
+    return None

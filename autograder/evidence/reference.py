@@ -1,0 +1,87 @@
+"""Reference comparison: the student's outputs against the reference's on the same inputs."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..checks import Check, Outputs, Verdict, Visibility
+from ..diagnosis import DiagnosisContext, KnownMistake, diagnose
+from ..sandbox import Implementation
+from ..tolerance import DEFAULT, Comparison, Tolerance, compare
+from .cases import Case, as_number_array, fresh_copy
+
+#: call(impl, inputs) -> {output name: value}; the same call runs on student and reference code.
+Call = Callable[[Implementation, Mapping[str, Any]], Mapping[str, Any]]
+
+
+class ReferenceCheck(Check):
+    """Every case's outputs must match the reference's under ``tolerance``.
+
+    On the first mismatch the verdict names the output, the worst element and its relative error
+    (public checks), and a diagnosed hint: the check's ``known_mistakes`` first, then the generic
+    diagnosis of :mod:`autograder.diagnosis`.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        *,
+        call: Call,
+        cases: list[Case],
+        known_mistakes: tuple[KnownMistake, ...] = (),
+        tolerance: Tolerance = DEFAULT,
+        **common,
+    ):
+        super().__init__(id, **common)
+        self.call = call
+        self.cases = cases
+        self.known_mistakes = known_mistakes
+        self.tolerance = tolerance
+
+    def probe(self, impl: Implementation) -> Outputs:
+        outputs = {}
+        for index, case in enumerate(self.cases):
+            for name, value in self.call(impl, fresh_copy(case.inputs)).items():
+                outputs[f"{index}/{name}"] = as_number_array(value, name)
+        return outputs
+
+    def judge(self, student: Outputs, reference: Outputs | None) -> Verdict:
+        assert reference is not None
+        for key, expected in reference.items():
+            index, name = key.split("/", 1)
+            case = self.cases[int(index)]
+            received = student.get(key)
+            if received is None:
+                return Verdict(False, f"{name} was not returned")
+            comparison = compare(received, expected, self.tolerance)
+            if not comparison.matches:
+                return self._mismatch(name, case, np.asarray(received), np.asarray(expected), comparison)
+        return Verdict.ok()
+
+    def _mismatch(self, name, case: Case, received, expected, comparison: Comparison) -> Verdict:
+        public = self.visibility is Visibility.PUBLIC
+        where = f" for {case.label}" if public and case.label else ""
+        hint = diagnose(
+            received,
+            expected,
+            DiagnosisContext(name, case.batch_size),
+            inputs=case.inputs,
+            known_mistakes=self.known_mistakes,
+            tolerance=self.tolerance,
+        )
+        return Verdict(False, f"{name} does not match the reference{where}", hint, describe(name, comparison))
+
+
+def describe(name: str, comparison: Comparison) -> tuple[str, ...]:
+    """Human-readable lines for a failed comparison: shapes, or the worst element and counts."""
+    if not comparison.shape_matches:
+        return (f"expected shape {comparison.expected_shape}, got {comparison.received_shape}",)
+    index = ", ".join(str(i) for i in comparison.worst_index) if comparison.worst_index else ""
+    element = f"{name}[{index}]" if index else name
+    return (
+        f"worst element {element}: expected {comparison.worst_expected:.6g}, "
+        f"got {comparison.worst_received:.6g} (relative error {comparison.relative_error:.2g})",
+        f"{comparison.n_mismatched} of {comparison.n_total} elements differ",
+    )

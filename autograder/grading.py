@@ -1,0 +1,141 @@
+"""The grading pipeline: submission -> isolated probes -> reference -> verdicts -> Report.
+
+Phases, in this order on purpose:
+
+1. every check's probe runs on the student's code, each in its own sandboxed child;
+2. the reference's outputs are computed (only for checks whose student probe produced numbers),
+   in a trusted child of its own, so the parent never imports reference modules and no student
+   child is ever forked from a process that holds reference values;
+3. the trusted parent judges each check from raw numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping, Protocol, Sequence
+
+from .checks import Check, Outputs, Verdict
+from .results import CheckResult, Report, ResultStatus
+from .sandbox import ChildOutcome, Implementation, Limits, Status, run_isolated
+
+_STATUS_OF_OUTCOME = {
+    Status.NOT_IMPLEMENTED: ResultStatus.NOT_IMPLEMENTED,
+    Status.IMPORT_ERROR: ResultStatus.ERROR,
+    Status.EXCEPTION: ResultStatus.ERROR,
+    Status.TIMEOUT: ResultStatus.ERROR,
+    Status.CRASHED: ResultStatus.ERROR,
+    Status.PROTOCOL_ERROR: ResultStatus.ERROR,
+}
+
+
+class ReferenceProvider(Protocol):
+    """Where the expected outputs come from (solutions/ here; fixtures or torch in a release)."""
+
+    def outputs(self, checks: Sequence[Check]) -> Mapping[str, Outputs | str]:
+        """Reference outputs per check id, or an error message for a check it could not compute."""
+
+
+class SolutionsReference:
+    """Runs the probes on a reference folder (``solutions/``) in one trusted child; caches results."""
+
+    def __init__(self, folder: Path, limits: Limits = Limits(timeout_s=120.0, memory_bytes=None)):
+        self.folder = Path(folder)
+        self.limits = limits
+        self._cache: dict[str, Outputs | str] = {}
+
+    def outputs(self, checks: Sequence[Check]) -> Mapping[str, Outputs | str]:
+        missing = [check for check in checks if check.id not in self._cache]
+        if missing:
+            self._cache.update(self._compute(missing))
+        return {check.id: self._cache[check.id] for check in checks}
+
+    def _compute(self, checks: Sequence[Check]) -> dict[str, Outputs | str]:
+        def task():
+            impl = Implementation(self.folder)
+            flat: dict[str, object] = {}
+            for index, check in enumerate(checks):
+                try:
+                    for key, value in check.probe(impl).items():
+                        flat[f"{index}|{key}"] = value
+                except BaseException as error:  # a broken reference must not stop the run
+                    flat[f"{index}!"] = f"{type(error).__name__}: {error}"
+            return flat
+
+        outcome = run_isolated(task, limits=self.limits, student_folder=self.folder)
+        if outcome.status is not Status.OK:
+            message = f"the reference could not be computed: {outcome.message}"
+            return {check.id: message for check in checks}
+        results: dict[str, Outputs | str] = {}
+        for index, check in enumerate(checks):
+            failure = outcome.outputs.get(f"{index}!")
+            if failure is not None:
+                results[check.id] = f"the reference raised {failure}"
+                continue
+            prefix = f"{index}|"
+            results[check.id] = {
+                key[len(prefix) :]: value
+                for key, value in outcome.outputs.items()
+                if key.startswith(prefix)
+            }
+        return results
+
+
+@dataclass(frozen=True)
+class GradingOptions:
+    """Settings of a grading run. ``limits`` applies to each check, with its own timeout if set."""
+
+    limits: Limits = Limits()
+
+
+def grade_submission(
+    submission: Path,
+    checks: Sequence[Check],
+    *,
+    reference: ReferenceProvider,
+    options: GradingOptions = GradingOptions(),
+) -> Report:
+    """Grades the submission folder with ``checks``; never raises for anything the student did."""
+    submission = Path(submission).resolve()
+    outcomes = {check.id: _probe_student(check, submission, options) for check in checks}
+    needing_reference = [
+        check for check in checks if check.needs_reference and outcomes[check.id].status is Status.OK
+    ]
+    references = reference.outputs(needing_reference) if needing_reference else {}
+    results = tuple(_result(check, outcomes[check.id], references.get(check.id)) for check in checks)
+    return Report(str(submission), results)
+
+
+def _probe_student(check: Check, submission: Path, options: GradingOptions) -> ChildOutcome:
+    limits = options.limits
+    if check.timeout_s is not None:
+        limits = replace(limits, timeout_s=check.timeout_s)
+    return run_isolated(lambda: check.probe(Implementation(submission)), limits=limits, student_folder=submission)
+
+
+def _result(check: Check, outcome: ChildOutcome, reference: Outputs | str | None) -> CheckResult:
+    base = dict(
+        id=check.id,
+        description=check.description,
+        max_score=check.points,
+        visibility=check.visibility,
+        captured_output=outcome.captured_output,
+        seconds=outcome.seconds,
+    )
+    if outcome.status is not Status.OK:
+        return CheckResult(status=_STATUS_OF_OUTCOME[outcome.status], score=0.0, message=outcome.message, **base)
+    if isinstance(reference, str):
+        return CheckResult(status=ResultStatus.ERROR, score=0.0, message=f"grader error: {reference}", **base)
+    try:
+        verdict = check.judge(outcome.outputs, reference)
+    except Exception as error:  # malformed numbers from the student must not stop the run
+        verdict = Verdict(False, f"the result could not be graded ({type(error).__name__}: {error})")
+    return CheckResult(
+        status=ResultStatus.PASSED if verdict.passed else ResultStatus.FAILED,
+        score=check.points if verdict.passed else 0.0,
+        message=verdict.message,
+        hint=verdict.hint,
+        details=verdict.details,
+        curves=verdict.curves,
+        **base,
+    )

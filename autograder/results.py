@@ -1,0 +1,104 @@
+"""Typed grading results, and their Gradescope-shaped JSON form.
+
+Every front end consumes these: the terminal table, ``grade --json``, and later the batch grader
+and notebook cells. Hidden checks are redacted here, in one place: their output carries the
+message and hint but never the details (inputs, expected values, worst elements).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .checks import Visibility
+
+
+class ResultStatus(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_IMPLEMENTED = "not implemented"
+    ERROR = "error"  # the code raised, crashed, timed out or could not be imported
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's result. ``score`` is ``max_score`` when passed and 0 otherwise."""
+
+    id: str
+    description: str
+    status: ResultStatus
+    score: float
+    max_score: float
+    visibility: Visibility
+    message: str = ""
+    hint: str | None = None
+    details: tuple[str, ...] = ()
+    captured_output: str = ""
+    curves: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def unit(self) -> str:
+        return self.id.split(".")[0]
+
+    @property
+    def part(self) -> str:
+        return self.id.rsplit(".", 1)[0]
+
+    @property
+    def passed(self) -> bool:
+        return self.status is ResultStatus.PASSED
+
+    def feedback_lines(self) -> list[str]:
+        """What a student is shown about this result (redacted for hidden checks)."""
+        if self.passed:
+            return []
+        lines = [self.message] if self.message else []
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        if self.visibility is Visibility.PUBLIC:
+            lines.extend(self.details)
+            if self.captured_output.strip():
+                lines.append("your code printed:")
+                lines.extend("  " + line for line in self.captured_output.rstrip().splitlines()[:20])
+        return lines
+
+
+@dataclass(frozen=True)
+class Report:
+    """All results of grading one submission."""
+
+    submission: str
+    results: tuple[CheckResult, ...]
+
+    @property
+    def score(self) -> float:
+        return sum(result.score for result in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(result.max_score for result in self.results)
+
+    def to_gradescope(self) -> dict:
+        """The Gradescope ``results.json`` shape: score, max_score and one entry per check."""
+        return {
+            "score": _round(self.score),
+            "max_score": _round(self.max_score),
+            "tests": [
+                {
+                    "name": result.id,
+                    "score": _round(result.score),
+                    "max_score": _round(result.max_score),
+                    "status": "passed" if result.passed else "failed",
+                    "output": "\n".join([result.description, *result.feedback_lines()]),
+                    "visibility": "visible",
+                }
+                for result in self.results
+            ],
+        }
+
+
+def _round(value: float) -> float | int:
+    rounded = round(value, 6)
+    return int(rounded) if rounded == int(rounded) else rounded

@@ -1,0 +1,14 @@
+"""Isolation of untrusted code: forked children, a pickle-free wire format, resource limits."""
+
+from .fork import ChildOutcome, Limits, ProbeError, Status, run_isolated
+from .loader import Implementation, SubmissionImportError
+
+__all__ = [
+    "ChildOutcome",
+    "Implementation",
+    "Limits",
+    "ProbeError",
+    "Status",
+    "SubmissionImportError",
+    "run_isolated",
+]

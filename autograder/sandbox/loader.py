@@ -1,0 +1,120 @@
+"""Loading a submission's modules inside the sandboxed child, with messages a student can act on.
+
+A submission is a folder shaped like ``assignments/``. Its modules are imported by file path, under
+their plain names (so ``from linear_model import predict`` inside a submission works), only ever
+inside a child process: the parent never imports student code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+
+class SubmissionImportError(Exception):
+    """A submission module could not be imported: missing, a syntax error, or it raised."""
+
+
+class Implementation:
+    """The code under test: a folder of modules, imported lazily by name.
+
+    Probes call ``impl.module("linear_model").predict(...)``; the same probe runs on the student's
+    folder and on the reference folder.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder).resolve()
+        self._modules: dict[str, ModuleType] = {}
+
+    def module(self, name: str) -> ModuleType:
+        if name not in self._modules:
+            self._modules[name] = import_submission_module(self.folder, name)
+        return self._modules[name]
+
+    def function(self, module: str, name: str):
+        """The callable ``module.name``, with a clear error when the student removed or renamed it."""
+        value = getattr(self.module(module), name, None)
+        if not callable(value):
+            raise SubmissionImportError(
+                f"{module}.py has no function or class named {name!r} (was it renamed or deleted?)"
+            )
+        return value
+
+
+def import_submission_module(folder: Path, name: str) -> ModuleType:
+    """Imports ``folder/name.py`` as module ``name``.
+
+    Raises SubmissionImportError naming the file and line for a missing file, a syntax error, or an
+    exception (including SystemExit) raised while the module body runs.
+    """
+    path = folder / f"{name}.py"
+    if not path.is_file():
+        raise SubmissionImportError(f"{name}.py is missing from the submission folder {folder}")
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    sys.dont_write_bytecode = True  # never leave __pycache__ in a student's folder
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        source = path.read_bytes()
+        code = compile(source, str(path), "exec")
+        exec(code, module.__dict__)
+    except SyntaxError as error:
+        sys.modules.pop(name, None)
+        raise SubmissionImportError(
+            f"{path.name} line {error.lineno}: syntax error: {error.msg}"
+        ) from None
+    except BaseException as error:  # SystemExit and KeyboardInterrupt included: a verdict, not an exit
+        sys.modules.pop(name, None)
+        where = student_location(error, folder)
+        what = describe_exception(error)
+        raise SubmissionImportError(f"{where or path.name}: {what} while importing {path.name}") from None
+    return module
+
+
+def describe_exception(error: BaseException) -> str:
+    """``"raised ValueError: message"``, with the special exits named plainly."""
+    if isinstance(error, SystemExit):
+        return f"called sys.exit({error.code!r})"
+    if isinstance(error, KeyboardInterrupt):
+        return "raised KeyboardInterrupt"
+    if isinstance(error, RecursionError):
+        return "recursed too deeply (RecursionError)"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = text[:300]
+    return f"raised {type(error).__name__}" + (f": {text}" if text else "")
+
+
+def student_frames(error: BaseException, folder: Path) -> list[traceback.FrameSummary]:
+    """The traceback frames that lie inside the submission folder."""
+    folder_text = str(Path(folder).resolve())
+    return [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.startswith(folder_text)
+    ]
+
+
+def student_location(error: BaseException, folder: Path) -> str | None:
+    """``"linear_model.py line 42"`` for the deepest student frame of ``error``, or None."""
+    frames = student_frames(error, folder)
+    if isinstance(error, SyntaxError) and error.lineno:
+        return f"{Path(error.filename or '').name} line {error.lineno}"
+    if not frames:
+        return None
+    return f"{Path(frames[-1].filename).name} line {frames[-1].lineno}"
+
+
+def short_traceback(error: BaseException, folder: Path, limit: int = 3) -> str:
+    """The last ``limit`` student frames and the exception, like a trimmed Python traceback."""
+    lines = []
+    for frame in student_frames(error, folder)[-limit:]:
+        lines.append(f'  {Path(frame.filename).name}, line {frame.lineno}, in {frame.name}')
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}")
+    lines.append(describe_exception(error).removeprefix("raised "))
+    return "\n".join(lines)
