@@ -32,12 +32,24 @@ class KnownMistake:
     """A specific, named mistake for one output of one check.
 
     ``wrong_answer(inputs, expected)`` computes what the output would be had the student made the
-    mistake; if the student's output matches it, ``hint`` is shown.
+    mistake; if the student's output matches it, ``hint`` is shown. For mistakes that are easier to
+    recognise than to recompute (a history shifted by one step), give ``explains(received,
+    expected, inputs) -> bool`` instead.
     """
 
     output: str
     hint: str
-    wrong_answer: Callable[[Mapping[str, np.ndarray], np.ndarray], np.ndarray]
+    wrong_answer: Callable[[Mapping[str, np.ndarray], np.ndarray], np.ndarray] | None = None
+    explains: Callable[[np.ndarray, np.ndarray, Mapping[str, np.ndarray]], bool] | None = None
+
+    def matches(self, received, expected, inputs, tolerance: Tolerance) -> bool:
+        try:
+            if self.explains is not None:
+                return bool(self.explains(received, expected, inputs))
+            wrong = np.asarray(self.wrong_answer(inputs, expected), dtype=np.float64)
+        except (ValueError, IndexError, TypeError):
+            return False
+        return allclose(received, wrong, tolerance)
 
 
 @dataclass(frozen=True)
@@ -61,18 +73,15 @@ def diagnose(
     received = np.asarray(received)
     expected = np.asarray(expected, dtype=np.float64)
     for mistake in known_mistakes:
-        if mistake.output != context.name or inputs is None:
-            continue
-        try:
-            wrong = np.asarray(mistake.wrong_answer(inputs, expected), dtype=np.float64)
-        except (ValueError, IndexError):
-            continue
-        if allclose(received, wrong, tolerance):
-            return mistake.hint
+        if mistake.output == context.name and inputs is not None:
+            if mistake.matches(received, expected, inputs, tolerance):
+                return mistake.hint
     name = context.name
     if not np.issubdtype(received.dtype, np.number) and received.dtype != np.bool_:
         return f"{name} should be an array of numbers, but it holds {received.dtype} values."
     if received.shape == expected.shape and not np.all(np.isfinite(received)):
+        if received.ndim == 0:
+            return f"{name} is {received}; look for an overflow or a subtraction of two huge numbers."
         first = tuple(int(i) for i in np.argwhere(~np.isfinite(received))[0])
         return (
             f"{name} contains inf or NaN (first at index {first}); look for an overflow or a "

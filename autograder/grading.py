@@ -83,9 +83,19 @@ class SolutionsReference:
 
 @dataclass(frozen=True)
 class GradingOptions:
-    """Settings of a grading run. ``limits`` applies to each check, with its own timeout if set."""
+    """Settings of a grading run.
+
+    limits: applied to each check's child; a check's own ``timeout_s`` (for training runs) takes
+        precedence over ``limits.timeout_s``, unless ``timeout_override_s`` is set, which then
+        applies to every check (handy for a quick pass over many broken submissions).
+    """
 
     limits: Limits = Limits()
+    timeout_override_s: float | None = None
+
+    def limits_for(self, check: Check) -> Limits:
+        timeout = self.timeout_override_s or check.timeout_s
+        return replace(self.limits, timeout_s=timeout) if timeout else self.limits
 
 
 def grade_submission(
@@ -107,10 +117,9 @@ def grade_submission(
 
 
 def _probe_student(check: Check, submission: Path, options: GradingOptions) -> ChildOutcome:
-    limits = options.limits
-    if check.timeout_s is not None:
-        limits = replace(limits, timeout_s=check.timeout_s)
-    return run_isolated(lambda: check.probe(Implementation(submission)), limits=limits, student_folder=submission)
+    return run_isolated(
+        lambda: check.probe(Implementation(submission)), limits=options.limits_for(check), student_folder=submission
+    )
 
 
 def _result(check: Check, outcome: ChildOutcome, reference: Outputs | str | None) -> CheckResult:

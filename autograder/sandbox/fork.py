@@ -5,7 +5,7 @@ start a fresh Python with numpy. The child:
 
 * moves to its own process group (so a timeout kills everything it started),
 * applies resource limits (address space, CPU time, size of files it writes),
-* sends its stdout/stderr to an unlinked temporary file (the parent reads a capped prefix),
+* sends its stdout/stderr to a pipe that the parent drains, keeping a capped prefix,
 * runs the task, classifies any exception into a student-facing message,
 * writes one :mod:`~autograder.sandbox.wire` frame to a pipe and leaves with ``os._exit``.
 
@@ -16,13 +16,13 @@ child can end (killed by a signal, ``os._exit``, garbage on the pipe) into a :cl
 from __future__ import annotations
 
 import enum
+import faulthandler
 import math
 import os
 import resource
 import select
 import signal
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,22 +83,26 @@ def run_isolated(
     sys.stdout.flush()
     sys.stderr.flush()
     read_end, write_end = os.pipe()
-    capture = tempfile.TemporaryFile()
+    output_read, output_write = os.pipe()
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:  # child: never returns
         os.close(read_end)
-        _child_main(task, write_end, capture.fileno(), limits, student_folder)
+        os.close(output_read)
+        _child_main(task, write_end, output_write, limits, student_folder)
     os.close(write_end)
+    os.close(output_write)
+    output = _CappedOutput(limits.output_bytes)
     frame, timed_out = b"", False
     try:
-        frame, timed_out = _read_with_deadline(read_end, started + limits.timeout_s)
+        frame, timed_out = _read_with_deadline(read_end, output_read, output, started + limits.timeout_s)
     finally:
         os.close(read_end)
         wait_status = _reap(pid, grace_s=0.0 if timed_out else 1.0)
+        output.drain(output_read)
+        os.close(output_read)
     seconds = time.perf_counter() - started
-    captured = _read_capture(capture, limits.output_bytes)
-    capture.close()
+    captured = output.text()
     if timed_out:
         return ChildOutcome(
             Status.TIMEOUT,
@@ -131,12 +135,18 @@ def run_isolated(
     return ChildOutcome(status, str(message.get(_MESSAGE_KEY) or ""), outputs, captured, seconds)
 
 
-def _child_main(task, write_end: int, capture_fd: int, limits: Limits, folder: Path | None):
+def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Path | None):
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.dup2(capture_fd, 1)
-        os.dup2(capture_fd, 2)
+        # A crash report from an inherited faulthandler (pytest, IPython) would bypass the capture.
+        faulthandler.disable()
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        # The parent's sys.stdout may be pytest's capture file or a Jupyter kernel's socket stream;
+        # the child's prints must go to the pipe above and nowhere else.
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
         _apply_limits(limits)
         try:
             outputs = task()
@@ -209,22 +219,64 @@ def _flush_quietly() -> None:
             pass
 
 
-def _read_with_deadline(fd: int, deadline: float) -> tuple[bytes, bool]:
+class _CappedOutput:
+    """Keeps the first ``limit`` bytes the child prints and counts the rest, which is discarded."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.kept = bytearray()
+        self.total = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += chunk[:room]
+
+    def drain(self, fd: int) -> None:
+        """Reads what is left without blocking (the child and its group are dead by now)."""
+        os.set_blocking(fd, False)
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                self.add(chunk)
+        except (BlockingIOError, OSError):
+            pass
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", errors="replace")
+        if self.total > self.limit:
+            text += f"\n... (output truncated: {self.total} bytes in all)"
+        return text
+
+
+def _read_with_deadline(
+    result_fd: int, output_fd: int, output: _CappedOutput, deadline: float
+) -> tuple[bytes, bool]:
+    """Reads the result frame until EOF, draining the child's output meanwhile so a print flood
+    can never block it. Returns (frame, timed_out)."""
     chunks, size = [], 0
+    watched = [result_fd, output_fd]
     while True:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             return b"", True
-        ready, _, _ = select.select([fd], [], [], remaining)
+        ready, _, _ = select.select(watched, [], [], remaining)
         if not ready:
             return b"", True
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks), False
-        size += len(chunk)
-        if size > wire.MAX_MESSAGE_BYTES:
-            return b"", False
-        chunks.append(chunk)
+        if output_fd in ready:
+            chunk = os.read(output_fd, 1 << 16)
+            if chunk:
+                output.add(chunk)
+            else:
+                watched.remove(output_fd)
+        if result_fd in ready:
+            chunk = os.read(result_fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks), False
+            size += len(chunk)
+            if size > wire.MAX_MESSAGE_BYTES:
+                return b"", False
+            chunks.append(chunk)
 
 
 def _reap(pid: int, grace_s: float) -> int:
@@ -272,16 +324,3 @@ def _describe_death(wait_status: int) -> str:
             "(did the code call os._exit or close its output?)"
         )
     return "the process ended without reporting a result"
-
-
-def _read_capture(capture, limit: int) -> str:
-    try:
-        size = os.fstat(capture.fileno()).st_size
-        capture.seek(0)
-        data = capture.read(limit)
-    except OSError:
-        return ""
-    text = data.decode("utf-8", errors="replace")
-    if size > limit:
-        text += f"\n... (output truncated: {size} bytes in all)"
-    return text

@@ -35,7 +35,9 @@ def encode(message: Mapping[str, object]) -> bytes:
         if not isinstance(key, str):
             raise TypeError(f"message keys must be strings, got {type(key).__name__}")
         if isinstance(value, np.ndarray) or isinstance(value, np.generic):
-            array = np.ascontiguousarray(value)
+            array = np.asarray(value)
+            if not array.flags.c_contiguous:  # (ascontiguousarray would turn 0-d into 1-d)
+                array = array.copy(order="C")
             if array.dtype.byteorder == ">":
                 array = array.astype(array.dtype.newbyteorder("<"))
             dtype = array.dtype.str
@@ -84,7 +86,7 @@ def decode(frame: bytes) -> dict[str, object]:
             nbytes = count * np.dtype(dtype).itemsize
             if offset + nbytes > len(frame):
                 raise WireError(f"{key}: truncated array")
-            array = np.frombuffer(frame, dtype=dtype, count=count, offset=offset).reshape(shape)
+            array = np.frombuffer(frame, dtype=dtype, count=count, offset=offset).reshape(tuple(shape))
             message[key] = array.copy()
             offset += nbytes
         else:

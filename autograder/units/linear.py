@@ -187,6 +187,12 @@ GRADIENT_MISTAKES = (
     ),
     KnownMistake(
         "dW",
+        "the gradient is divided by the number of features D = X.shape[1]; the MSE averages over the "
+        "N = X.shape[0] samples (rows are samples).",
+        lambda inputs, expected: expected * inputs["X"].shape[0] / inputs["X"].shape[1],
+    ),
+    KnownMistake(
+        "dW",
         "dW looks like X @ (something) transposed: dW must be X.T @ dY_hat with shape (D, K).",
         lambda inputs, expected: expected.T,
     ),
@@ -247,7 +253,23 @@ STEP_MISTAKES = tuple(
     )
 )
 
+HISTORY_MISTAKES = (
+    KnownMistake(
+        "losses",
+        "the history is shifted by one step: record the loss *before* each update, so losses[0] is "
+        "the loss at W = 0, b = 0.",
+        explains=lambda received, expected, inputs: received.shape == expected.shape
+        and np.allclose(received[:-1], expected[1:], rtol=1e-6),
+    ),
+)
+
 COLLAPSE_MISTAKES = (
+    KnownMistake(
+        "b",
+        "only the last layer's bias survived: the earlier biases must pass through the later weights "
+        "too, (X @ W + b) @ W_l + b_l = X @ (W @ W_l) + (b @ W_l + b_l).",
+        lambda inputs, expected: inputs["biases"][-1],
+    ),
     KnownMistake(
         "b",
         "the earlier biases must pass through the later weights too: "
@@ -271,6 +293,14 @@ def _assess_least_squares(facts, inputs) -> Verdict:
     W_star, b_star = _least_squares(inputs["X"], inputs["Y"])
     losses = np.asarray(facts.get("losses", ()), dtype=np.float64).reshape(-1)
     curve_hint = _curve_hint(losses, inputs["steps"])
+    for name in ("W", "b"):
+        value = np.asarray(facts.get(name))
+        if value.size and np.issubdtype(value.dtype, np.number) and np.all(value == 0):
+            return Verdict(
+                False,
+                f"after {inputs['steps']} steps, {name} is still all zeros",
+                f"{name} never moved from its starting value: is its update applied and kept at every step?",
+            )
     for name, received, optimum in (("W", facts.get("W"), W_star), ("b", facts.get("b"), b_star)):
         comparison = compare(received, optimum, ITERATIVE)
         if not comparison.matches:
@@ -463,6 +493,7 @@ UNIT = Unit(
             call=_call_fit,
             cases=[_HISTORY_CASE],
             tolerance=ITERATIVE,
+            known_mistakes=HISTORY_MISTAKES,
         ),
         ConvergenceCheck(
             "linear.fit.least_squares",

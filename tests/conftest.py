@@ -1,0 +1,31 @@
+"""Shared fixtures: the repository's folders and a grading helper for submission folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder import api
+from autograder.paths import REPOSITORY
+
+SOLUTIONS = REPOSITORY / "solutions"
+ASSIGNMENTS = REPOSITORY / "assignments"
+
+
+@pytest.fixture(scope="session")
+def reference_report():
+    return api.grade(SOLUTIONS)
+
+
+@pytest.fixture(scope="session")
+def stub_report():
+    return api.grade(ASSIGNMENTS)
+
+
+def results_by_id(report):
+    return {result.id: result for result in report.results}
+
+
+def feedback_text(result) -> str:
+    return "\n".join([result.message, result.hint or "", *result.details]).lower()

@@ -1,0 +1,128 @@
+"""Unit 1 (linear model): the mistakes students really make, and what the grader must say."""
+
+from . import Mutation
+
+M = "linear_model"
+
+MUTATIONS = [
+    Mutation(
+        "gradient sign flipped", M,
+        "dY_hat = -2.0 / N * (Y - predict(X, W, b))",
+        "dY_hat = 2.0 / N * (Y - predict(X, W, b))",
+        {"linear.gradients.values": "opposite sign",
+         "linear.gradients.finite_differences": "opposite sign"},
+    ),
+    Mutation(
+        "missing 1/N in the gradient", M,
+        "dY_hat = -2.0 / N * (Y - predict(X, W, b))",
+        "dY_hat = -2.0 * (Y - predict(X, W, b))",
+        {"linear.gradients.values": "n=5 times too large",
+         "linear.gradients.finite_differences": "not the derivative"},
+    ),
+    Mutation(
+        "factor 2 of the square missing", M,
+        "dY_hat = -2.0 / N * (Y - predict(X, W, b))",
+        "dY_hat = -1.0 / N * (Y - predict(X, W, b))",
+        {"linear.gradients.values": "factor 2",
+         "linear.gradients.finite_differences": "factor of about 0.5"},
+    ),
+    Mutation(
+        "bias gradient summed over the wrong axis", M,
+        "db = dY_hat.sum(axis=0)",
+        "db = dY_hat.sum(axis=1)",
+        {"linear.gradients.values": "batch axis"},
+    ),
+    Mutation(
+        "bias gradient not summed over the batch", M,
+        "db = dY_hat.sum(axis=0)",
+        "db = dY_hat",
+        {"linear.gradients.values": "sum the per-sample contributions"},
+    ),
+    Mutation(
+        "transposed weight gradient", M,
+        "dW = X.T @ dY_hat",
+        "dW = dY_hat.T @ X",
+        {"linear.gradients.values": "transposed"},
+    ),
+    Mutation(
+        "the lecture note's dropped x_i", M,
+        "dW = X.T @ dY_hat",
+        "dW = np.ones_like(W) * dY_hat.sum(axis=0)",
+        {"linear.gradients.values": "missing the factor x_i"},
+    ),
+    Mutation(
+        "averaged over features instead of samples", M,
+        "N = X.shape[0]",
+        "N = X.shape[1]",
+        {"linear.gradients.values": "number of features d"},
+    ),
+    Mutation(
+        "update mutates its inputs in place", M,
+        "return W - lr * dW, b - lr * db",
+        "W -= lr * dW\n    b -= lr * db\n    return W, b",
+        {"linear.step.inputs_unchanged": "changed its argument w in place"},
+    ),
+    Mutation(
+        "update goes uphill", M,
+        "return W - lr * dW, b - lr * db",
+        "return W + lr * dW, b + lr * db",
+        {"linear.step.values": "uphill", "linear.fit.least_squares": "loss grows"},
+    ),
+    Mutation(
+        "learning rate applied twice", M,
+        "return W - lr * dW, b - lr * db",
+        "return W - lr * lr * dW, b - lr * lr * db",
+        {"linear.step.values": "applied twice"},
+    ),
+    Mutation(
+        "hard-coded single output in predict", M,
+        "return X @ W + b\n",
+        "return (X @ W + b).reshape(-1, 1)\n",
+        {"linear.predict.values": "wrong shape"},
+    ),
+    Mutation(
+        "bias forgotten in predict", M,
+        "return X @ W + b\n",
+        "return X @ W\n",
+        {"linear.predict.values": "bias b is missing"},
+    ),
+    Mutation(
+        "loss averaged over every element (torch's reduction)", M,
+        "return float(np.sum(residual * residual) / Y.shape[0])",
+        "return float(np.mean(residual * residual))",
+        {"linear.loss.values": "n*k"},
+    ),
+    Mutation(
+        "expanded square overflows on large inputs", M,
+        "return float(np.sum(residual * residual) / Y.shape[0])",
+        "return float(np.sum(Y * Y - 2 * Y * Y_hat + Y_hat * Y_hat) / Y.shape[0])",
+        {"linear.loss.huge_values": "overflow"},
+    ),
+    Mutation(
+        "NaN returned silently by fit", M,
+        "        if not np.isfinite(loss):\n            raise DivergenceError(step, loss, lr)\n",
+        "",
+        {"linear.fit.divergence": "silently"},
+    ),
+    Mutation(
+        "loss recorded after the update", M,
+        "        losses[step] = loss\n        dW, db = loss_gradients(X, Y, W, b)\n"
+        "        W, b = gradient_descent_step(W, b, dW, db, lr)\n",
+        "        dW, db = loss_gradients(X, Y, W, b)\n"
+        "        W, b = gradient_descent_step(W, b, dW, db, lr)\n"
+        "        losses[step] = mse_loss(predict(X, W, b), Y)\n",
+        {"linear.fit.history": "shifted by one step"},
+    ),
+    Mutation(
+        "bias never updated in fit", M,
+        "W, b = gradient_descent_step(W, b, dW, db, lr)",
+        "W, _ = gradient_descent_step(W, b, dW, db, lr)",
+        {"linear.fit.least_squares": "b is still all zeros"},
+    ),
+    Mutation(
+        "earlier biases not pushed through later layers", M,
+        "W, b = W @ W_next, b @ W_next + b_next",
+        "W, b = W @ W_next, b_next",
+        {"linear.collapse.values": "earlier biases", "linear.collapse.equivalence": "differs"},
+    ),
+]

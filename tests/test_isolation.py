@@ -1,0 +1,139 @@
+"""Broken and hostile submissions: each gets a clear message, and every other part its fair score."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from autograder import api
+from autograder.grading import GradingOptions
+from autograder.results import ResultStatus
+from autograder.sandbox import Limits
+
+from .conftest import SOLUTIONS, results_by_id
+
+QUICK = GradingOptions(limits=Limits(timeout_s=1.0), timeout_override_s=1.0)
+PREDICT_BODY = "    ### BEGIN SOLUTION\n    return X @ W + b\n    ### END SOLUTION\n"
+#: Parts that never call predict in the reference or the student's code.
+INDEPENDENT_OF_PREDICT = ["linear.loss.values", "linear.step.values", "linear.collapse.values"]
+
+
+def submission_with(tmp_path, *, predict_body: str | None = None, source: str | None = None):
+    folder = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "linear_model.py"
+    if source is not None:
+        path.write_text(source)
+    if predict_body is not None:
+        text = path.read_text()
+        assert text.count(PREDICT_BODY) == 1
+        path.write_text(text.replace(PREDICT_BODY, predict_body))
+    return folder
+
+
+def grade(folder):
+    return results_by_id(api.grade(folder, parts=["linear"], options=QUICK))
+
+
+def assert_others_pass(results):
+    for check_id in INDEPENDENT_OF_PREDICT:
+        assert results[check_id].passed, (check_id, results[check_id].message)
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ("    while True:\n        pass\n", "timed out after 1 s"),
+        ("    import ctypes\n    ctypes.string_at(0)\n", "SIGSEGV"),
+        ("    import os\n    os._exit(7)\n", "exited with status 7"),
+        ("    import sys\n    sys.exit(3)\n", "called sys.exit(3)"),
+        ("    raise KeyboardInterrupt\n", "KeyboardInterrupt"),
+        ("    def f(n):\n        return f(n + 1)\n    return f(0)\n", "recursed too deeply"),
+        ("    import numpy\n    return numpy.ones(10**11)\n", "memory"),
+        ("    return None\n", "is None: is a return statement missing?"),
+        ("    return 'X @ W + b'\n", "got a str"),
+    ],
+    ids=["infinite loop", "segfault", "os._exit", "sys.exit", "KeyboardInterrupt", "recursion bomb",
+         "huge allocation", "no return", "returns a string"],
+)
+def test_broken_predict_scores_zero_with_a_clear_message(tmp_path, body, fragment):
+    results = grade(submission_with(tmp_path, predict_body=body))
+    predict = results["linear.predict.values"]
+    assert predict.score == 0 and predict.status is not ResultStatus.PASSED
+    assert fragment in predict.message, predict.message
+    assert_others_pass(results)
+
+
+def test_exception_names_the_students_line(tmp_path):
+    folder = submission_with(tmp_path, predict_body="    return X @ W.T + b\n")
+    line = (folder / "linear_model.py").read_text().splitlines().index("    return X @ W.T + b") + 1
+    message = grade(folder)["linear.predict.values"].message
+    assert f"at linear_model.py line {line}" in message
+    assert "return X @ W.T + b" in message and "ValueError" in message
+
+
+def test_print_flood_is_truncated_and_does_not_cost_points(tmp_path):
+    flood = "    for _ in range(200_000):\n        print('spam' * 20)\n    return X @ W + b\n"
+    results = grade(submission_with(tmp_path, predict_body=flood))
+    assert results["linear.predict.values"].passed
+    assert "output truncated" in results["linear.predict.values"].captured_output
+
+
+def test_monkeypatching_numpy_cannot_forge_a_pass(tmp_path):
+    cheat = (
+        "    np.allclose = lambda *a, **k: True\n"
+        "    np.testing.assert_allclose = lambda *a, **k: None\n"
+        "    np.array_equal = lambda *a, **k: True\n"
+        "    return X @ W\n"
+    )
+    results = grade(submission_with(tmp_path, predict_body=cheat))
+    assert not results["linear.predict.values"].passed
+    assert "bias b is missing" in results["linear.predict.values"].hint
+
+
+def test_syntax_error_names_file_and_line_for_every_check(tmp_path):
+    source = (SOLUTIONS / "linear_model.py").read_text().replace("return X @ W + b\n", "return X @ W +\n", 1)
+    folder = submission_with(tmp_path, source=source)
+    line = source.splitlines().index("    return X @ W +") + 1
+    for result in grade(folder).values():
+        assert result.status is ResultStatus.ERROR and result.score == 0
+        assert f"linear_model.py line {line}: syntax error" in result.message
+
+
+@pytest.mark.parametrize(
+    "prefix, fragment",
+    [
+        ("raise RuntimeError('boom')\n", "raised RuntimeError: boom while importing linear_model.py"),
+        ("import sys\nsys.exit(1)\n", "called sys.exit(1) while importing"),
+        ("import torch_does_not_exist\n", "ModuleNotFoundError"),
+    ],
+)
+def test_import_time_failure_is_reported_per_check(tmp_path, prefix, fragment):
+    anchor = "import numpy as np\n"
+    source = (SOLUTIONS / "linear_model.py").read_text().replace(anchor, anchor + prefix, 1)
+    line = source.splitlines().index(prefix.splitlines()[-1]) + 1
+    results = grade(submission_with(tmp_path, source=source))
+    messages = [r.message for r in results.values()]
+    assert all(r.score == 0 and fragment in r.message for r in results.values()), messages
+    assert all(f"linear_model.py line {line}" in message for message in messages), messages
+
+
+def test_missing_module_is_reported(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    results = grade(folder)
+    assert all("linear_model.py is missing" in r.message for r in results.values())
+
+
+def test_deleted_function_is_named(tmp_path):
+    source = (SOLUTIONS / "linear_model.py").read_text().replace("def predict(", "def predict_renamed(")
+    results = grade(submission_with(tmp_path, source=source))
+    assert "no function or class named 'predict'" in results["linear.predict.values"].message
+    assert_others_pass(results)
+
+
+def test_stderr_warnings_do_not_cost_points(tmp_path):
+    noisy = "    import warnings\n    warnings.warn('careful')\n    return X @ W + b\n"
+    results = grade(submission_with(tmp_path, predict_body=noisy))
+    assert results["linear.predict.values"].passed

@@ -1,0 +1,48 @@
+"""Unit 1: the reference scores full marks, the stubs score 0, and every buggy variant in the
+corpus loses points with the hint a student needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder import api
+from autograder.results import ResultStatus
+from autograder.units import UNITS
+
+from .conftest import SOLUTIONS, feedback_text, results_by_id
+from .corpus.linear import MUTATIONS
+
+
+def test_reference_scores_full_marks(reference_report):
+    failed = [(r.id, r.message, r.hint) for r in reference_report.results if not r.passed]
+    assert failed == []
+    assert reference_report.score == reference_report.max_score > 0
+
+
+def test_stubs_score_zero_and_say_not_implemented(stub_report):
+    assert stub_report.score == 0
+    for result in stub_report.results:
+        assert result.status is ResultStatus.NOT_IMPLEMENTED, (result.id, result.message)
+        assert result.message == "not implemented yet"
+
+
+def test_unit_has_public_and_hidden_checks():
+    checks = UNITS["linear"].checks
+    assert {c.visibility.value for c in checks} == {"public", "hidden"}
+    assert len({c.part for c in checks}) == 6
+
+
+def test_corpus_is_large_enough():
+    assert len(MUTATIONS) >= 10
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.name for m in MUTATIONS])
+def test_buggy_variant_loses_points_with_the_right_hint(mutation, tmp_path):
+    submission = mutation.apply(SOLUTIONS, tmp_path / "submission")
+    report = api.grade(submission, parts=["linear"])
+    assert report.score < report.max_score
+    results = results_by_id(report)
+    for check_id, fragment in mutation.must_fail.items():
+        result = results[check_id]
+        assert not result.passed, f"{check_id} passed for {mutation.name!r}"
+        assert fragment.lower() in feedback_text(result), (check_id, result.message, result.hint)
