@@ -36,8 +36,10 @@ def part_status(results: list[CheckResult]) -> tuple[str, str]:
     return f"{failed} of {len(results)} checks failed", "red"
 
 
-def render_report(report: Report, *, colour: bool = False, stream: TextIO = sys.stdout) -> None:
-    """Writes the per-part table, the feedback of failing checks and the total to ``stream``."""
+def render_report(report: Report, *, colour: bool = False, stream: TextIO | None = None) -> None:
+    """Writes the per-part table, the feedback of failing checks and the total to ``stream``
+    (default: the current ``sys.stdout``)."""
+    stream = stream or sys.stdout
     by_unit: dict[str, dict[str, list[CheckResult]]] = {}
     for result in report.results:
         by_unit.setdefault(result.unit, {}).setdefault(result.part, []).append(result)

@@ -1,0 +1,112 @@
+"""The `autograder` command: what students and machines see, and how bad input is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from autograder.cli import main
+
+from .conftest import ASSIGNMENTS, SOLUTIONS
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_check_on_the_stubs_reports_every_part_not_implemented():
+    completed = run_cli("check", cwd=ASSIGNMENTS.parent)
+    assert completed.returncode == 0, completed.stderr
+    lines = [line for line in completed.stdout.splitlines() if line.strip().startswith("· linear.")]
+    assert len(lines) == 6 and all("not implemented yet" in line for line in lines)
+    assert "Total: 0/" in completed.stdout
+    assert "\033[" not in completed.stdout  # no colours when not on a terminal
+    assert completed.stderr == ""
+
+
+def test_check_on_the_reference_reports_full_marks(capsys):
+    assert main(["check", "--submission", str(SOLUTIONS)]) == 0
+    out = capsys.readouterr().out
+    assert "Total: 28/28 points" in out and "✗" not in out
+
+
+def test_check_a_single_part(capsys):
+    assert main(["check", "predict", "--submission", str(ASSIGNMENTS)]) == 0
+    out = capsys.readouterr().out
+    assert "linear.predict" in out and "linear.loss" not in out
+
+
+def test_grade_json_is_one_gradescope_document():
+    completed = run_cli("grade", "--submission", str(SOLUTIONS), "--json")
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads(completed.stdout)
+    assert set(document) >= {"score", "max_score", "tests"}
+    assert document["score"] == document["max_score"] == 28
+    for test in document["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output"}
+        assert test["name"].startswith("linear.")
+        assert test["status"] in {"passed", "failed"}
+    assert sum(test["max_score"] for test in document["tests"]) == document["max_score"]
+
+
+def test_grade_json_of_stubs(capsys):
+    assert main(["grade", "--submission", str(ASSIGNMENTS), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["score"] == 0
+    assert all(t["status"] == "failed" and "not implemented yet" in t["output"] for t in document["tests"])
+
+
+def test_hidden_checks_never_show_details(tmp_path, capsys):
+    from .corpus.linear import MUTATIONS
+
+    mutation = next(m for m in MUTATIONS if m.name == "gradient sign flipped")
+    submission = mutation.apply(SOLUTIONS, tmp_path / "s")
+    main(["grade", "--submission", str(submission), "--json"])
+    tests = {t["name"]: t for t in json.loads(capsys.readouterr().out)["tests"]}
+    hidden, public = tests["linear.gradients.hidden"], tests["linear.gradients.values"]
+    assert hidden["status"] == "failed" and "opposite sign" in hidden["output"]
+    assert "worst element" not in hidden["output"] and "N=" not in hidden["output"]
+    assert "worst element" in public["output"] and "N=5" in public["output"]
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["check", "--submission", "/no/such/folder"], "does not exist"),
+        (["grade", "--submission", "/no/such/folder", "--json"], "does not exist"),
+        (["check", "nonsense", "--submission", str(SOLUTIONS)], "valid names: linear, linear.predict"),
+        (["grade", "--submission", str(SOLUTIONS), "--unit", "mlp"], "unknown unit or part 'mlp'"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(args, fragment, capsys):
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and fragment in captured.err
+
+
+def test_check_outside_a_course_folder_explains(tmp_path):
+    completed = run_cli("check", cwd=tmp_path)
+    assert completed.returncode == 2
+    assert "run this in the course folder, or pass --submission DIR" in completed.stderr
+
+
+def test_plots_are_written_for_curves(tmp_path, capsys):
+    assert main(["check", "linear.fit", "--submission", str(SOLUTIONS), "--plots", str(tmp_path)]) == 0
+    png = tmp_path / "linear.fit.least_squares.png"
+    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stubs_check_passes_in_the_repository(capsys):
+    assert main(["stubs", "--check"]) == 0
+
+
+def test_list_shows_every_check(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "linear.gradients.finite_differences" in out and "hidden" in out

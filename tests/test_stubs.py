@@ -1,0 +1,75 @@
+"""assignments/ is generated from solutions/ and must stay in sync with it."""
+
+from pathlib import Path
+
+import pytest
+
+from autograder.stubs import StubError, make_stub, solution_regions, stale_assignments
+
+from .conftest import ASSIGNMENTS, SOLUTIONS
+
+
+def test_assignments_are_in_sync_with_solutions():
+    stale = stale_assignments(SOLUTIONS, ASSIGNMENTS)
+    assert stale == [], f"run `autograder stubs`; stale: {stale}"
+
+
+def test_stale_file_is_detected(tmp_path):
+    (tmp_path / "linear_model.py").write_text("# edited by hand\n")
+    (tmp_path / "extra.py").write_text("")
+    assert stale_assignments(SOLUTIONS, tmp_path) == ["extra.py", "linear_model.py"]
+
+
+def test_every_reference_file_has_solution_regions_and_no_solution_leaks_into_stubs():
+    for path in SOLUTIONS.glob("*.py"):
+        regions = solution_regions(path.read_text(), path)
+        assert regions, f"{path.name} has no solution region"
+        stub = (ASSIGNMENTS / path.name).read_text()
+        assert "BEGIN SOLUTION" not in stub
+        for region in regions:
+            for line in region.body:
+                code = line.strip()
+                if code and not code.startswith("#") and len(code) > 12:
+                    assert code not in stub, f"{path.name}: solution line {code!r} leaked into the stub"
+
+
+def test_stub_keeps_everything_outside_regions_and_names_the_function():
+    source = '''def f(x):
+    """Doc."""
+    # Hint: square it.
+    ### BEGIN SOLUTION
+    y = x * x
+    return y
+    ### END SOLUTION
+
+
+class Model:
+    def g(self):
+        ### BEGIN SOLUTION
+        return 1
+        ### END SOLUTION
+'''
+    assert make_stub(source) == '''def f(x):
+    """Doc."""
+    # Hint: square it.
+    raise NotImplementedError("f: not implemented yet")
+
+
+class Model:
+    def g(self):
+        raise NotImplementedError("g: not implemented yet")
+'''
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
+        ("### END SOLUTION\n", "without a"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside another"),
+        ("### BEGIN SOLUTION\n\n### END SOLUTION\n", "empty solution region"),
+    ],
+)
+def test_malformed_markers_are_rejected_with_the_line(source, message):
+    with pytest.raises(StubError, match=message):
+        make_stub(source, Path("x.py"))
