@@ -70,6 +70,7 @@ class Check(ABC):
         points: float,
         visibility: Visibility = Visibility.PUBLIC,
         timeout_s: float | None = None,
+        depends_on: tuple[str, ...] = (),
     ):
         if id.count(".") != 2:
             raise ValueError(f"check id {id!r} must look like unit.part.aspect")
@@ -78,6 +79,9 @@ class Check(ABC):
         self.points = float(points)
         self.visibility = visibility
         self.timeout_s = timeout_s
+        #: parts (``unit.part``) whose student code this check also runs; when one of them fails,
+        #: the feedback says to fix that first.
+        self.depends_on = depends_on
 
     @property
     def unit(self) -> str:

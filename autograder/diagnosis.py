@@ -166,6 +166,11 @@ def _partial_hint(received, expected, name, tolerance) -> str | None:
     if received.ndim < 1 or received.shape[0] < 2:
         return None
     bad = np.abs(received - expected) > element_bounds(expected, tolerance)
+    if received.ndim == 1:  # a sequence, e.g. a loss history: where does it start to drift?
+        first = int(np.argmax(bad))
+        if first > 0 and bad[first:].all():
+            return f"{name} agrees for the first {first} entries and differs from index {first} on."
+        return None
     rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
     if 0 < len(rows) < bad.shape[0]:
         shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")

@@ -112,8 +112,17 @@ def grade_submission(
         check for check in checks if check.needs_reference and outcomes[check.id].status is Status.OK
     ]
     references = reference.outputs(needing_reference) if needing_reference else {}
-    results = tuple(_result(check, outcomes[check.id], references.get(check.id)) for check in checks)
-    return Report(str(submission), results)
+    results = [_result(check, outcomes[check.id], references.get(check.id)) for check in checks]
+    return Report(str(submission), tuple(_note_failing_dependencies(checks, results)))
+
+
+def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResult]) -> list[CheckResult]:
+    failing_parts = {result.part for result in results if not result.passed}
+    noted = []
+    for check, result in zip(checks, results):
+        failing = tuple(part for part in check.depends_on if part in failing_parts and part != check.part)
+        noted.append(replace(result, failing_dependencies=failing) if failing and not result.passed else result)
+    return noted
 
 
 def _probe_student(check: Check, submission: Path, options: GradingOptions) -> ChildOutcome:

@@ -37,6 +37,8 @@ class CheckResult:
     captured_output: str = ""
     curves: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     seconds: float = 0.0
+    #: parts this check builds on that fail their own checks (see Check.depends_on)
+    failing_dependencies: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -57,6 +59,11 @@ class CheckResult:
         lines = [self.message] if self.message else []
         if self.hint:
             lines.append(f"hint: {self.hint}")
+        if self.failing_dependencies:
+            lines.append(
+                f"note: this check also runs your {', '.join(self.failing_dependencies)}, which "
+                "fails its own checks: fix that first."
+            )
         if self.visibility is Visibility.PUBLIC:
             lines.extend(self.details)
             if self.captured_output.strip():

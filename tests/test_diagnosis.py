@@ -62,3 +62,10 @@ def test_known_mistake_is_preferred_over_generic_hints():
 
 def test_unexplained_difference_gives_no_hint():
     assert diagnose(RNG.standard_normal((5, 3)), EXPECTED, CONTEXT) is None
+
+
+def test_sequence_that_drifts_after_some_steps():
+    expected = np.linspace(1.0, 0.1, 10)
+    received = expected.copy()
+    received[4:] *= 1.5
+    assert "first 4 entries and differs from index 4 on" in diagnose(received, expected, DiagnosisContext("losses"))

@@ -46,3 +46,14 @@ def test_buggy_variant_loses_points_with_the_right_hint(mutation, tmp_path):
         result = results[check_id]
         assert not result.passed, f"{check_id} passed for {mutation.name!r}"
         assert fragment.lower() in feedback_text(result), (check_id, result.message, result.hint)
+
+
+def test_failing_dependency_is_named_in_dependent_checks(tmp_path):
+    mutation = next(m for m in MUTATIONS if m.name == "missing 1/N in the gradient")
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=["linear.fit"])
+    # Only fit was selected, so the dependency is unknown: no note.
+    assert all(not r.failing_dependencies for r in report.results)
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "t"), parts=["linear"])
+    history = results_by_id(report)["linear.fit.history"]
+    assert not history.passed and history.failing_dependencies == ("linear.gradients",)
+    assert "fix that first" in "\n".join(history.feedback_lines())

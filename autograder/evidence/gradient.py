@@ -112,7 +112,7 @@ class GradientCheck(Check):
                     f"worst element {element}: your backward gives {report.worst_analytic:.6g}, "
                     f"finite differences of your forward give {report.worst_numeric:.6g}"
                 )
-            hint = _ratio_hint(name, report)
+            hint = _ratio_hint(name, report, case.batch_size)
             return Verdict(
                 False,
                 f"your gradient for {name} is not the derivative of your forward pass{where}",
@@ -122,7 +122,7 @@ class GradientCheck(Check):
         return Verdict.ok()
 
 
-def _ratio_hint(name: str, report) -> str | None:
+def _ratio_hint(name: str, report, batch_size: int | None) -> str | None:
     numeric, analytic = report.numeric, report.analytic
     if not np.all(np.isfinite(analytic)):
         return f"d{name} contains inf or NaN."
@@ -132,5 +132,9 @@ def _ratio_hint(name: str, report) -> str | None:
             factor = ratios[0]
             if abs(factor + 1) < 1e-4:
                 return f"d{name} has the opposite sign of the true derivative."
+            if batch_size and batch_size > 1 and abs(factor - batch_size) < 1e-4 * batch_size:
+                return f"d{name} is N={batch_size} times too large (N is the batch size): divide by N once."
+            if batch_size and batch_size > 1 and abs(factor * batch_size - 1) < 1e-4:
+                return f"d{name} is N={batch_size} times too small (N is the batch size): did you average twice?"
             return f"d{name} looks off by a constant factor of about {factor:.4g}."
     return None

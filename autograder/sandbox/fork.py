@@ -186,7 +186,8 @@ def classify_exception(error: BaseException, folder: Path | None) -> tuple[Statu
         return Status.EXCEPTION, describe_exception(error)
     where = student_location(error, folder)
     text = describe_exception(error) + (f" at {where}" if where else "")
-    return Status.EXCEPTION, text + "\n" + short_traceback(error, folder)
+    trace = short_traceback(error, folder, with_exception=False)
+    return Status.EXCEPTION, text + ("\n" + trace if trace else "")
 
 
 def _apply_limits(limits: Limits) -> None:

@@ -109,12 +109,13 @@ def student_location(error: BaseException, folder: Path) -> str | None:
     return f"{Path(frames[-1].filename).name} line {frames[-1].lineno}"
 
 
-def short_traceback(error: BaseException, folder: Path, limit: int = 3) -> str:
-    """The last ``limit`` student frames and the exception, like a trimmed Python traceback."""
+def short_traceback(error: BaseException, folder: Path, limit: int = 3, *, with_exception: bool = True) -> str:
+    """The last ``limit`` student frames (and the exception), like a trimmed Python traceback."""
     lines = []
     for frame in student_frames(error, folder)[-limit:]:
         lines.append(f'  {Path(frame.filename).name}, line {frame.lineno}, in {frame.name}')
         if frame.line:
             lines.append(f"    {frame.line.strip()}")
-    lines.append(describe_exception(error).removeprefix("raised "))
+    if with_exception:
+        lines.append(describe_exception(error).removeprefix("raised "))
     return "\n".join(lines)

@@ -128,10 +128,11 @@ def _call_step(impl, x):
 
 def _call_fit(impl, x):
     result = _function(impl, "fit")(x["X"], x["Y"], x["lr"], x["steps"])
-    for field in ("W", "b", "losses"):
+    for field in ("losses", "W", "b"):
         if not hasattr(result, field):
             raise ProbeError(f"fit should return a FitResult with W, b and losses; it has no {field!r}")
-    return {field: as_number_array(getattr(result, field), field) for field in ("W", "b", "losses")}
+    # losses first: when several outputs differ, the history says most about what went wrong.
+    return {field: as_number_array(getattr(result, field), field) for field in ("losses", "W", "b")}
 
 
 def _call_collapse(impl, x):
@@ -469,6 +470,7 @@ UNIT = Unit(
             points=2,
             build=_gradient_problem,
             cases=[PUBLIC_CASES[0], _model_case(77, 64, 50, 10)],
+            depends_on=("linear.predict", "linear.loss"),
         ),
         ReferenceCheck(
             "linear.step.values",
@@ -494,6 +496,7 @@ UNIT = Unit(
             cases=[_HISTORY_CASE],
             tolerance=ITERATIVE,
             known_mistakes=HISTORY_MISTAKES,
+            depends_on=("linear.predict", "linear.loss", "linear.gradients", "linear.step"),
         ),
         ConvergenceCheck(
             "linear.fit.least_squares",
@@ -503,6 +506,7 @@ UNIT = Unit(
             assess=_assess_least_squares,
             case=_FIT_CASE,
             timeout_s=10.0,
+            depends_on=("linear.predict", "linear.loss", "linear.gradients", "linear.step"),
         ),
         PropertyCheck(
             "linear.fit.divergence",
@@ -512,6 +516,7 @@ UNIT = Unit(
             assess=_assess_divergence,
             case=_DIVERGENT_CASE,
             timeout_s=10.0,
+            depends_on=("linear.predict", "linear.loss", "linear.gradients", "linear.step"),
         ),
         ReferenceCheck(
             "linear.collapse.values",
