@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from timing import REPO_ROOT, Result, Timing, print_results, time_call
+from timing import REPO_ROOT, Measurement, Result, Timing, print_results, time_call
 
 CHECK_TARGET_S = 1.5
 DEFAULT_ROUNDS = 9
@@ -116,9 +116,12 @@ def expect_nothing(stdout: str) -> str:
     return ""
 
 
-def run_command(argv: list[str]) -> tuple[float, str]:
-    """Runs ``argv`` from the repository root; returns (wall seconds, stdout). Raises on failure."""
-    seconds, completed = time_call(
+def run_command(argv: list[str]) -> tuple[Measurement, str]:
+    """Runs ``argv`` from the repository root; returns (its wall and CPU time, stdout).
+
+    Raises RuntimeError when the command fails.
+    """
+    measurement, completed = time_call(
         lambda: subprocess.run(
             argv,
             cwd=REPO_ROOT,
@@ -132,7 +135,7 @@ def run_command(argv: list[str]) -> tuple[float, str]:
         raise RuntimeError(
             f"{' '.join(argv)} exited with {completed.returncode}:\n{completed.stderr[-2000:]}"
         )
-    return seconds, completed.stdout
+    return measurement, completed.stdout
 
 
 def build_commands(buggy_folder: Path) -> list[Command]:
@@ -161,15 +164,15 @@ def bench_check(rounds: int = DEFAULT_ROUNDS) -> list[Result]:
         notes = {command.what: "" for command in commands}
         for command in commands:  # warm-up round, untimed; also checks every output once
             notes[command.what] = command.check_output(run_command(command.argv)[1])
-        samples: dict[str, list[float]] = {command.what: [] for command in commands}
+        samples: dict[str, list[Measurement]] = {command.what: [] for command in commands}
         for round_index in range(rounds):
             shift = round_index % len(commands)
             for command in commands[shift:] + commands[:shift]:
-                seconds, stdout = run_command(command.argv)
+                measurement, stdout = run_command(command.argv)
                 command.check_output(stdout)
-                samples[command.what].append(seconds)
+                samples[command.what].append(measurement)
     return [
-        Result(command.what, Timing(tuple(samples[command.what])), command.target_s, notes[command.what])
+        Result(command.what, Timing.of(samples[command.what]), command.target_s, notes[command.what])
         for command in commands
     ]
 

@@ -50,9 +50,9 @@ def time_check(f, x, analytic, runs: int) -> tuple[Timing, GradientReport]:
     """Times ``runs`` calls of check_gradient; returns the timing and the last report."""
     samples, report = [], None
     for _ in range(runs):
-        seconds, report = time_call(lambda: check_gradient(f, x, analytic, seed=DIRECTION_SEED))
-        samples.append(seconds)
-    return Timing(tuple(samples)), report
+        measurement, report = time_call(lambda: check_gradient(f, x, analytic, seed=DIRECTION_SEED))
+        samples.append(measurement)
+    return Timing.of(samples), report
 
 
 def bench_gradcheck(runs: int = DEFAULT_RUNS) -> list[Result]:
@@ -72,7 +72,7 @@ def bench_gradcheck(runs: int = DEFAULT_RUNS) -> list[Result]:
         f"failed as it should; {report.n_forward_calls} forward calls; localised to x{list(report.worst_index)}"
     )
 
-    forward = Timing(tuple(time_call(lambda: f(x))[0] for _ in range(runs)))
+    forward = Timing.of([time_call(lambda: f(x))[0] for _ in range(runs)])
     size = f"{SIZE:,}"
     return [
         Result(f"`check_gradient`, {size} elements, correct gradient", passing, GRADCHECK_TARGET_S, passing_note),

@@ -32,14 +32,14 @@ def bench_isolation(runs: int = DEFAULT_RUNS) -> list[Result]:
         isolate_nothing()
     samples = []
     for _ in range(runs):
-        seconds, outcome = time_call(isolate_nothing)
+        measurement, outcome = time_call(isolate_nothing)
         if outcome.status is not Status.OK or dict(outcome.outputs) != {"a": 1.0}:
             raise AssertionError(f"the empty task did not come back intact: {outcome}")
-        samples.append(seconds)
+        samples.append(measurement)
     return [
         Result(
             '`run_isolated(lambda: {"a": 1.0}, limits=Limits())`',
-            Timing(tuple(samples)),
+            Timing.of(samples),
             None,
             "no target in the issue; paid once per check",
         )

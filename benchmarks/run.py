@@ -82,8 +82,8 @@ def load_average() -> str:
 def results_table(results: list[Result]) -> list[str]:
     """The results as the lines of a Markdown table."""
     lines = [
-        "| what | target | median | min / max | runs | result | notes |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| what | target | median | min / max | runs | result | CPU / wall | notes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in results:
         timing = result.timing
@@ -92,7 +92,7 @@ def results_table(results: list[Result]) -> list[str]:
         lines.append(
             f"| {result.what} | {target} | {format_seconds(timing.median)} "
             f"| {format_seconds(timing.min)} / {format_seconds(timing.max)} | {timing.runs} "
-            f"| {verdict} | {result.notes} |"
+            f"| {verdict} | {timing.cpu_per_wall:.2f} | {result.notes} |"
         )
     return lines
 
@@ -119,6 +119,9 @@ def render(results: list[Result], facts: dict[str, str], load_before: str, load_
         "",
         "## How each number was taken",
         "",
+        "* CPU / wall: the median over the runs of the CPU time used (this process, all its threads,",
+        "  and the child processes it waited for) divided by the wall time. Above 1, the work ran on",
+        "  several cores at once; it then slows down most when other work shares the machine.",
         f"* `autograder check` (target < {format_seconds(CHECK_TARGET_S)}): each run is a new process",
         "  started from the repository root, so Python start-up, imports and grading are all counted.",
         "  The two baselines and the three checks run side by side, one of each per round in an order",

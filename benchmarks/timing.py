@@ -3,12 +3,17 @@
 Every benchmark reports the median of its runs (robust against the spikes a shared machine
 produces) together with the min and max, and is judged against its target by the median.
 
+Next to wall time, each run records the CPU time it used: of this process (all its threads) and of
+the child processes it waited for. CPU / wall well above 1 means the work ran on several cores at
+once (e.g. a multithreaded BLAS), which makes it fragile when other work shares the machine.
+
 Importing this module also puts the repository root first on ``sys.path``, so the benchmarks time
 the ``autograder`` package of the checkout they live in, whatever is installed elsewhere.
 """
 
 from __future__ import annotations
 
+import resource
 import statistics
 import sys
 import time
@@ -22,10 +27,23 @@ if str(REPO_ROOT) not in sys.path:
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """One run: wall-clock seconds and CPU seconds (user + system, children included)."""
+
+    wall: float
+    cpu: float
+
+
+@dataclass(frozen=True)
 class Timing:
-    """Wall-clock durations, in seconds, of repeated runs of one thing."""
+    """Wall-clock durations, in seconds, of repeated runs of one thing, and their CPU times."""
 
     samples: tuple[float, ...]
+    cpu_samples: tuple[float, ...]
+
+    @classmethod
+    def of(cls, measurements: list[Measurement]) -> "Timing":
+        return cls(tuple(m.wall for m in measurements), tuple(m.cpu for m in measurements))
 
     @property
     def runs(self) -> int:
@@ -42,6 +60,11 @@ class Timing:
     @property
     def max(self) -> float:
         return max(self.samples)
+
+    @property
+    def cpu_per_wall(self) -> float:
+        """Median over the runs of CPU seconds per wall-clock second."""
+        return statistics.median(cpu / wall for cpu, wall in zip(self.cpu_samples, self.samples))
 
 
 @dataclass(frozen=True)
@@ -67,11 +90,22 @@ class Result:
         return self.timing.median < self.target_s
 
 
-def time_call(function: Callable[[], object]) -> tuple[float, object]:
-    """Runs ``function()`` once; returns (wall-clock seconds, its return value)."""
+def cpu_seconds() -> float:
+    """CPU time so far of this process (every thread) and of the children it has waited for."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def time_call(function: Callable[[], object]) -> tuple[Measurement, object]:
+    """Runs ``function()`` once; returns (its wall and CPU time, its return value)."""
+    cpu_started = cpu_seconds()
     started = time.perf_counter()
     value = function()
-    return time.perf_counter() - started, value
+    wall = time.perf_counter() - started
+    return Measurement(wall, cpu_seconds() - cpu_started), value
 
 
 def format_seconds(seconds: float) -> str:
@@ -89,5 +123,5 @@ def print_results(results: list[Result]) -> None:
         print(
             f"{result.what}: median {format_seconds(timing.median)} "
             f"(min {format_seconds(timing.min)}, max {format_seconds(timing.max)}, "
-            f"{timing.runs} runs) [{verdict}] {result.notes}"
+            f"{timing.runs} runs, CPU/wall {timing.cpu_per_wall:.2f}) [{verdict}] {result.notes}"
         )
