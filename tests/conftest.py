@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,11 @@ def results_by_id(report):
 
 def feedback_text(result) -> str:
     return "\n".join([result.message, result.hint or "", *result.details]).lower()
+
+
+def load_reference(name: str):
+    """Imports solutions/<name>.py in-process under a private name (for oracle tests only)."""
+    spec = importlib.util.spec_from_file_location(f"reference_{name}", SOLUTIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

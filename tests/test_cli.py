@@ -32,7 +32,7 @@ def test_check_on_the_stubs_reports_every_part_not_implemented():
 def test_check_on_the_reference_reports_full_marks(capsys):
     assert main(["check", "--submission", str(SOLUTIONS)]) == 0
     out = capsys.readouterr().out
-    assert "Total: 28/28 points" in out and "✗" not in out
+    assert "Total: 29/29 points" in out and "✗" not in out
 
 
 def test_check_a_single_part(capsys):
@@ -46,7 +46,7 @@ def test_grade_json_is_one_gradescope_document():
     assert completed.returncode == 0, completed.stderr
     document = json.loads(completed.stdout)
     assert set(document) >= {"score", "max_score", "tests"}
-    assert document["score"] == document["max_score"] == 28
+    assert document["score"] == document["max_score"] == 29
     for test in document["tests"]:
         assert set(test) >= {"name", "score", "max_score", "status", "output"}
         assert test["name"].startswith("linear.")

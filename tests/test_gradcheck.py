@@ -49,6 +49,13 @@ def test_wrong_gradient_of_100k_elements_fails(corrupt):
     assert not report.passed
 
 
+def test_detection_itself_takes_four_forward_calls():
+    f = CountingFunction(N)
+    evidence = probe_gradient(f, f.x, 2 * f.gradient(), seed=7, localize_on_failure=False)
+    assert f.calls == evidence.n_forward_calls == 4
+    assert not assess_gradient(evidence, 2 * f.gradient()).passed
+
+
 def test_single_wrong_element_is_caught_and_localised_by_bisection():
     f = CountingFunction(N)
     gradient = f.gradient()

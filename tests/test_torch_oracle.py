@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 import torch
 
-from .conftest import SOLUTIONS
-
-
-def load_reference(name: str):
-    spec = importlib.util.spec_from_file_location(f"reference_{name}", SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from .conftest import load_reference
 
 linear = load_reference("linear_model")
 
@@ -79,3 +69,4 @@ def test_divergence_is_raised_not_returned():
     with pytest.raises(linear.DivergenceError) as error, np.errstate(over="ignore", invalid="ignore"):
         linear.fit(X, Y, lr=3.0, steps=1000)
     assert error.value.step > 0 and error.value.lr == 3.0
+

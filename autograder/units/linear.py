@@ -362,6 +362,23 @@ def _assess_divergence(facts, inputs) -> Verdict:
     )
 
 
+def _run_fit_twice(impl, x):
+    first, second = _call_fit(impl, x), _call_fit(impl, x)
+    return {**{f"first/{k}": v for k, v in first.items()}, **{f"second/{k}": v for k, v in second.items()}}
+
+
+def _assess_deterministic(facts, inputs) -> Verdict:
+    for name in ("losses", "W", "b"):
+        first, second = np.asarray(facts[f"first/{name}"]), np.asarray(facts[f"second/{name}"])
+        if first.shape != second.shape or not np.array_equal(first, second):
+            return Verdict(
+                False,
+                f"two calls of fit with the same inputs returned different {name}",
+                "fit must be deterministic: start from W = 0 and b = 0, with no random numbers.",
+            )
+    return Verdict.ok()
+
+
 # ----------------------------------------------------------------------------- collapse: equivalence
 
 
@@ -517,6 +534,14 @@ UNIT = Unit(
             case=_DIVERGENT_CASE,
             timeout_s=10.0,
             depends_on=("linear.predict", "linear.loss", "linear.gradients", "linear.step"),
+        ),
+        PropertyCheck(
+            "linear.fit.deterministic",
+            description="fit gives the same result twice for the same inputs",
+            points=1,
+            run=_run_fit_twice,
+            assess=_assess_deterministic,
+            case=_fit_case(10, n=12, d=2, k=2, lr=0.1, steps=5),
         ),
         ReferenceCheck(
             "linear.collapse.values",

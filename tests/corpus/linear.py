@@ -125,4 +125,10 @@ MUTATIONS = [
         "W, b = W @ W_next, b_next",
         {"linear.collapse.values": "earlier biases", "linear.collapse.equivalence": "differs"},
     ),
+    Mutation(
+        "random initialisation in fit", M,
+        "W = np.zeros((X.shape[1], Y.shape[1]))",
+        "W = 0.01 * np.random.randn(X.shape[1], Y.shape[1])",
+        {"linear.fit.deterministic": "no random numbers", "linear.fit.history": "losses"},
+    ),
 ]
