@@ -14,8 +14,10 @@ a missing term is caught by the first direction. An error confined to one elemen
 is larger than about rtol * sqrt(size) * ||g|| (see docs/gradient-check.md).
 
 Only when a direction fails, :func:`localize` finds the worst element: by plain per-element
-differences for small tensors, and for large ones by bisection, keeping at each level the half of
-the elements whose own random direction disagrees most (about 4 log2(size) forward calls).
+differences for small tensors, and for large ones by bisection of the failing direction. Directional
+derivatives are linear in the direction, so when v = v_A + v_B is split over two halves of the
+elements, the mismatch of v_B is the mismatch of v minus that of v_A: one central difference (two
+forward calls) per level, about 2 log2(size / 8) + 16 forward calls in all.
 
 The evidence is split from the verdict: :func:`probe_gradient` only calls f (in the grader it runs
 inside the student's sandboxed process) and returns raw forward values; :func:`assess_gradient`
@@ -24,6 +26,7 @@ decides from those numbers alone and runs in the trusted parent.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -31,8 +34,8 @@ import numpy as np
 
 from .tolerance import GRADIENT_RTOL
 
-#: Below this many elements, localisation simply differentiates every element.
-SMALL_TENSOR = 64
+#: At most this many elements, localisation simply differentiates every element.
+SMALL_TENSOR = 8
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,24 @@ class GradientReport:
     worst_analytic: float | None = None
 
 
+@functools.lru_cache(maxsize=8)
 def random_directions(shape: tuple[int, ...], count: int, seed: int) -> np.ndarray:
-    """(count, *shape) Gaussian directions of unit Euclidean norm, reproducible from ``seed``."""
+    """(count, *shape) Gaussian directions of unit Euclidean norm, reproducible from ``seed``.
+
+    Cached (read-only), since probing and assessing the same gradient need the same directions.
+    """
     rng = np.random.default_rng(seed)
     directions = rng.standard_normal((count, *shape))
     norms = np.sqrt((directions.reshape(count, -1) ** 2).sum(axis=1))
-    return directions / norms.reshape((count,) + (1,) * len(shape))
+    directions /= norms.reshape((count,) + (1,) * len(shape))
+    directions.setflags(write=False)
+    return directions
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    # Elementwise product and sum rather than BLAS: a threaded ddot gains nothing at these sizes
+    # and stalls when the other core is busy.
+    return float(np.sum(a * b))
 
 
 def finite_difference_step(x: np.ndarray) -> float:
@@ -109,12 +124,16 @@ def probe_gradient(
     x = np.array(x, dtype=np.float64)
     analytic = np.asarray(analytic, dtype=np.float64)
     h = finite_difference_step(x)
-    directions = random_directions(x.shape, n_directions, seed)
+    directions = random_directions(tuple(x.shape), n_directions, seed)
     plus = np.array([float(f(x + h * v)) for v in directions])
     minus = np.array([float(f(x - h * v)) for v in directions])
     evidence = GradientEvidence(h, seed, plus, minus, 2 * n_directions)
-    if localize_on_failure and not assess_gradient(evidence, analytic, rtol=rtol).passed:
-        index, numeric, calls = localize(f, x, analytic, h=h, seed=seed)
+    report = assess_gradient(evidence, analytic, rtol=rtol)
+    if localize_on_failure and not report.passed:
+        worst = int(np.argmax(report.errors))
+        index, numeric, calls = localize(
+            f, x, analytic, h=h, direction=directions[worst], numeric=float(report.numeric[worst])
+        )
         evidence = GradientEvidence(
             h, seed, plus, minus, evidence.n_forward_calls + calls, index, numeric
         )
@@ -126,9 +145,9 @@ def assess_gradient(
 ) -> GradientReport:
     """Decides from raw forward values whether ``analytic`` is the gradient of f."""
     analytic = np.asarray(analytic, dtype=np.float64)
-    directions = random_directions(analytic.shape, len(evidence.forward_plus), evidence.seed)
+    directions = random_directions(tuple(analytic.shape), len(evidence.forward_plus), evidence.seed)
     numeric = (evidence.forward_plus - evidence.forward_minus) / (2.0 * evidence.step)
-    projected = directions.reshape(len(directions), -1) @ analytic.reshape(-1)
+    projected = np.array([_dot(direction, analytic) for direction in directions])
     errors = np.abs(numeric - projected) / gradient_scale(analytic)
     errors = np.where(np.isfinite(errors), errors, np.inf)
     passed = bool(np.all(errors <= rtol)) and bool(np.all(np.isfinite(analytic)))
@@ -148,37 +167,46 @@ def assess_gradient(
     )
 
 
-def localize(f, x, analytic, *, h: float, seed: int) -> tuple[int, float, int]:
+def localize(f, x, analytic, *, h: float, direction: np.ndarray, numeric: float) -> tuple[int, float, int]:
     """Finds the element whose analytic derivative disagrees most with finite differences.
+
+    ``direction`` is a failing direction and ``numeric`` its central difference. Bisection keeps the
+    half of the candidates whose restriction of ``direction`` carries the larger mismatch; each
+    restriction is differentiated with step h / |restriction| so that x always moves by h.
 
     Returns (flat index, numeric derivative there, forward calls used).
     """
     flat_analytic = analytic.reshape(-1)
+    flat_direction = np.asarray(direction, dtype=np.float64).reshape(-1)
     candidates = np.arange(x.size)
-    rng = np.random.default_rng(seed + 1)
+    mismatch = numeric - _dot(flat_direction, flat_analytic)
     calls = 0
     while len(candidates) > SMALL_TENSOR:
-        halves = np.array_split(candidates, 2)
-        mismatches = []
-        for half in halves:
-            direction = np.zeros(x.size)
-            direction[half] = rng.standard_normal(len(half))
-            direction /= np.linalg.norm(direction)
-            numeric = central_difference(f, x, direction.reshape(x.shape), h)
-            mismatches.append(abs(numeric - direction @ flat_analytic))
-            calls += 2
-        candidates = halves[int(np.argmax(mismatches))]
+        first, second = np.array_split(candidates, 2)
+        part = np.zeros(x.size)
+        part[first] = flat_direction[first]
+        norm = float(np.sqrt(_dot(part, part)))
+        if norm == 0.0:
+            candidates = second
+            continue
+        first_mismatch = central_difference(f, x, part.reshape(x.shape), h / norm) - _dot(part, flat_analytic)
+        calls += 2
+        second_mismatch = mismatch - first_mismatch  # linearity in the direction
+        if abs(first_mismatch) >= abs(second_mismatch) or not np.isfinite(second_mismatch):
+            candidates, mismatch = first, first_mismatch
+        else:
+            candidates, mismatch = second, second_mismatch
     best_index, best_numeric, best_gap = int(candidates[0]), float("nan"), -1.0
     for index in candidates:
         unit = np.zeros(x.size)
         unit[index] = 1.0
-        numeric = central_difference(f, x, unit.reshape(x.shape), h)
+        element_numeric = central_difference(f, x, unit.reshape(x.shape), h)
         calls += 2
-        gap = abs(numeric - flat_analytic[index])
+        gap = abs(element_numeric - flat_analytic[index])
         if not np.isfinite(gap):
             gap = np.inf
         if gap > best_gap:
-            best_index, best_numeric, best_gap = int(index), numeric, gap
+            best_index, best_numeric, best_gap = int(index), element_numeric, gap
     return best_index, best_numeric, calls
 
 
