@@ -25,6 +25,16 @@ from .sandbox import Implementation
 Outputs = Mapping[str, object]
 
 
+def unit_of(check_id: str) -> str:
+    """``linear`` for ``linear.predict.values``."""
+    return check_id.split(".")[0]
+
+
+def part_of(check_id: str) -> str:
+    """``linear.predict`` for ``linear.predict.values``: what students select."""
+    return check_id.rsplit(".", 1)[0]
+
+
 class Visibility(str, enum.Enum):
     """Public checks show their inputs and expected values; hidden ones only show hints."""
 
@@ -85,12 +95,11 @@ class Check(ABC):
 
     @property
     def unit(self) -> str:
-        return self.id.split(".")[0]
+        return unit_of(self.id)
 
     @property
     def part(self) -> str:
-        """``unit.part``, the name students select with ``autograder check PART``."""
-        return self.id.rsplit(".", 1)[0]
+        return part_of(self.id)
 
     @abstractmethod
     def probe(self, impl: Implementation) -> Outputs:

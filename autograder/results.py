@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .checks import Visibility
+from .checks import Visibility, part_of, unit_of
 
 
 class ResultStatus(str, enum.Enum):
@@ -42,11 +42,11 @@ class CheckResult:
 
     @property
     def unit(self) -> str:
-        return self.id.split(".")[0]
+        return unit_of(self.id)
 
     @property
     def part(self) -> str:
-        return self.id.rsplit(".", 1)[0]
+        return part_of(self.id)
 
     @property
     def passed(self) -> bool:

@@ -419,6 +419,8 @@ def _gradient_problem(impl, x) -> GradientProblem:
     )
 
 
+#: fit runs the student's predict, loss, gradients and step: their failures explain fit's.
+FIT_USES = ("linear.predict", "linear.loss", "linear.gradients", "linear.step")
 _FIT_CASE = _fit_case(7, n=200, d=3, k=2, lr=0.1, steps=300)
 _DIVERGENT_CASE = _fit_case(8, n=50, d=2, k=1, lr=3.0, steps=1000)
 _HISTORY_CASE = _fit_case(9, n=20, d=3, k=2, lr=0.05, steps=25)
@@ -513,7 +515,7 @@ UNIT = Unit(
             cases=[_HISTORY_CASE],
             tolerance=ITERATIVE,
             known_mistakes=HISTORY_MISTAKES,
-            depends_on=("linear.predict", "linear.loss", "linear.gradients", "linear.step"),
+            depends_on=FIT_USES,
         ),
         ConvergenceCheck(
             "linear.fit.least_squares",
@@ -523,7 +525,7 @@ UNIT = Unit(
             assess=_assess_least_squares,
             case=_FIT_CASE,
             timeout_s=10.0,
-            depends_on=("linear.predict", "linear.loss", "linear.gradients", "linear.step"),
+            depends_on=FIT_USES,
         ),
         PropertyCheck(
             "linear.fit.divergence",
@@ -533,7 +535,7 @@ UNIT = Unit(
             assess=_assess_divergence,
             case=_DIVERGENT_CASE,
             timeout_s=10.0,
-            depends_on=("linear.predict", "linear.loss", "linear.gradients", "linear.step"),
+            depends_on=FIT_USES,
         ),
         PropertyCheck(
             "linear.fit.deterministic",
