@@ -7,10 +7,10 @@
 * :class:`PropertyCheck`: shapes, inputs not mutated, determinism, stability, statistics.
 """
 
-from .cases import Case, as_number_array, expect_tuple, fresh_copy
+from .cases import Case, as_number_array, call_recording_warnings, expect_tuple, fresh_copy
 from .convergence import ConvergenceCheck
 from .gradient import GradientCheck, GradientProblem
-from .properties import PropertyCheck
+from .properties import InputsUnchangedCheck, PropertyCheck
 from .reference import ReferenceCheck
 
 __all__ = [
@@ -18,9 +18,11 @@ __all__ = [
     "ConvergenceCheck",
     "GradientCheck",
     "GradientProblem",
+    "InputsUnchangedCheck",
     "PropertyCheck",
     "ReferenceCheck",
     "as_number_array",
+    "call_recording_warnings",
     "expect_tuple",
     "fresh_copy",
 ]

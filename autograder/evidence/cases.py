@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -59,3 +60,13 @@ def expect_tuple(value: Any, names: tuple[str, ...], function: str) -> tuple:
         )
         raise ProbeError(f"{function} should return {len(names)} values ({', '.join(names)}), got {got}")
     return tuple(value)
+
+
+def call_recording_warnings(function: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """Calls ``function()`` and returns its result with the text of every warning it raised
+    (numpy's overflow / invalid-value RuntimeWarnings included), for "no overflow" properties."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(all="warn"):
+            result = function()
+    return result, [f"{w.category.__name__}: {w.message}" for w in caught]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from ..checks import Check, Outputs, Verdict
 from ..sandbox import Implementation
 from .cases import Case, fresh_copy
@@ -33,3 +35,47 @@ class PropertyCheck(Check):
 
     def judge(self, student: Outputs, reference: Outputs | None) -> Verdict:
         return self.assess(student, self.case.inputs)
+
+
+class InputsUnchangedCheck(PropertyCheck):
+    """``call(impl, inputs)`` must leave every array among ``inputs`` unchanged.
+
+    The probe sends back the arrays as they are after the call; the parent compares them with its
+    own copies (so a student cannot fake the comparison). ``function`` names the culprit.
+    Array lists (e.g. a list of weight matrices) are checked element by element.
+    """
+
+    def __init__(self, id: str, *, call: Callable[[Implementation, Mapping[str, Any]], Any], function: str, **kwargs):
+        self.function_name = function
+        super().__init__(id, run=self._run(call), assess=self._assess, **kwargs)
+
+    @staticmethod
+    def _run(call):
+        def run(impl, inputs):
+            call(impl, inputs)
+            return dict(_arrays_of(inputs))
+
+        return run
+
+    def _assess(self, facts, inputs) -> Verdict:
+        for key, original in _arrays_of(inputs):
+            after = facts.get(key)
+            if after is None or np.shape(after) != original.shape or not np.array_equal(after, original):
+                name = key.split("[")[0]
+                return Verdict(
+                    False,
+                    f"{self.function_name} changed its argument {name} in place",
+                    f"build new arrays (e.g. W - lr * dW) instead of updating {name} with -=, += or "
+                    "index assignment; the caller still needs the original values.",
+                )
+        return Verdict.ok()
+
+
+def _arrays_of(inputs: Mapping[str, Any]):
+    for name, value in inputs.items():
+        if isinstance(value, np.ndarray):
+            yield name, value
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                if isinstance(item, np.ndarray):
+                    yield f"{name}[{index}]", item

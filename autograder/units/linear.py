@@ -27,6 +27,7 @@ from ..evidence import (
     ConvergenceCheck,
     GradientCheck,
     GradientProblem,
+    InputsUnchangedCheck,
     PropertyCheck,
     ReferenceCheck,
     as_number_array,
@@ -139,33 +140,6 @@ def _call_collapse(impl, x):
     result = _function(impl, "collapse_linear_stack")(x["weights"], x["biases"])
     W, b = expect_tuple(result, ("W", "b"), "collapse_linear_stack")
     return {"W": W, "b": b}
-
-
-def _unchanged_after(function_name: str, argument_names: tuple[str, ...]):
-    """A probe that calls the function and returns its array arguments as they are afterwards."""
-
-    def run(impl, x):
-        _function(impl, function_name)(*(x[name] for name in argument_names))
-        return {name: as_number_array(x[name], name) for name in argument_names if isinstance(x[name], np.ndarray)}
-
-    return run
-
-
-def _assess_unchanged(function_name: str):
-    def assess(facts, inputs) -> Verdict:
-        for name, original in inputs.items():
-            if isinstance(original, np.ndarray) and name in facts:
-                after = np.asarray(facts[name])
-                if after.shape != original.shape or not np.array_equal(after, original):
-                    return Verdict(
-                        False,
-                        f"{function_name} changed its argument {name} in place",
-                        f"build new arrays (e.g. W - lr * dW) instead of updating {name} with -=, += or "
-                        "index assignment; the caller still needs the original values.",
-                    )
-        return Verdict.ok()
-
-    return assess
 
 
 # ----------------------------------------------------------------------------- known mistakes
@@ -443,12 +417,12 @@ UNIT = Unit(
             "linear.predict.hidden", description="predict on hidden inputs", points=1,
             visibility=HIDDEN, call=_call_predict, cases=HIDDEN_CASES, known_mistakes=PREDICT_MISTAKES,
         ),
-        PropertyCheck(
+        InputsUnchangedCheck(
             "linear.predict.inputs_unchanged",
             description="predict leaves X, W and b unchanged",
             points=1,
-            run=_unchanged_after("predict", ("X", "W", "b")),
-            assess=_assess_unchanged("predict"),
+            call=_call_predict,
+            function="predict",
             case=PUBLIC_CASES[0],
         ),
         ReferenceCheck(
@@ -499,12 +473,12 @@ UNIT = Unit(
             cases=[_step_case(200, 3, 2, 0.1), _step_case(201, 1, 1, 0.5), _step_case(202, 4, 3, 0.01)],
             known_mistakes=STEP_MISTAKES,
         ),
-        PropertyCheck(
+        InputsUnchangedCheck(
             "linear.step.inputs_unchanged",
             description="gradient_descent_step returns new arrays and leaves its inputs unchanged",
             points=1,
-            run=_unchanged_after("gradient_descent_step", ("W", "b", "dW", "db", "lr")),
-            assess=_assess_unchanged("gradient_descent_step"),
+            call=_call_step,
+            function="gradient_descent_step",
             case=_step_case(203, 3, 2, 0.1),
         ),
         ReferenceCheck(
