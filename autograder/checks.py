@@ -81,6 +81,7 @@ class Check(ABC):
         visibility: Visibility = Visibility.PUBLIC,
         timeout_s: float | None = None,
         depends_on: tuple[str, ...] = (),
+        forbidden_calls: tuple[str, ...] = (),
     ):
         if id.count(".") != 2:
             raise ValueError(f"check id {id!r} must look like unit.part.aspect")
@@ -92,6 +93,8 @@ class Check(ABC):
         #: parts (``unit.part``) whose student code this check also runs; when one of them fails,
         #: the feedback says to fix that first.
         self.depends_on = depends_on
+        #: dotted functions the student's code may not call in this check (e.g. numpy.linalg.lstsq)
+        self.forbidden_calls = forbidden_calls
 
     @property
     def unit(self) -> str:

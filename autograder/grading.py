@@ -17,7 +17,7 @@ from typing import Mapping, Protocol, Sequence
 
 from .checks import Check, Outputs, Verdict
 from .results import CheckResult, Report, ResultStatus
-from .sandbox import ChildOutcome, Implementation, Limits, Status, run_isolated
+from .sandbox import Bans, ChildOutcome, Implementation, Limits, Status, run_isolated
 
 _STATUS_OF_OUTCOME = {
     Status.NOT_IMPLEMENTED: ResultStatus.NOT_IMPLEMENTED,
@@ -26,6 +26,7 @@ _STATUS_OF_OUTCOME = {
     Status.TIMEOUT: ResultStatus.ERROR,
     Status.CRASHED: ResultStatus.ERROR,
     Status.PROTOCOL_ERROR: ResultStatus.ERROR,
+    Status.FORBIDDEN: ResultStatus.ERROR,
 }
 
 
@@ -92,6 +93,8 @@ class GradingOptions:
 
     limits: Limits = Limits()
     timeout_override_s: float | None = None
+    #: modules no submission may import; each check adds its own forbidden functions
+    bans: Bans = Bans()
 
     def limits_for(self, check: Check) -> Limits:
         timeout = self.timeout_override_s or check.timeout_s
@@ -127,7 +130,10 @@ def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResul
 
 def _probe_student(check: Check, submission: Path, options: GradingOptions) -> ChildOutcome:
     return run_isolated(
-        lambda: check.probe(Implementation(submission)), limits=options.limits_for(check), student_folder=submission
+        lambda: check.probe(Implementation(submission)),
+        limits=options.limits_for(check),
+        student_folder=submission,
+        bans=options.bans.with_calls(check.forbidden_calls),
     )
 
 

@@ -137,3 +137,49 @@ def test_stderr_warnings_do_not_cost_points(tmp_path):
     noisy = "    import warnings\n    warnings.warn('careful')\n    return X @ W + b\n"
     results = grade(submission_with(tmp_path, predict_body=noisy))
     assert results["linear.predict.values"].passed
+
+
+@pytest.mark.parametrize("module", ["torch", "jax", "tensorflow", "autograd"])
+def test_forbidden_import_inside_a_function_scores_that_part_zero(tmp_path, module):
+    body = f"    import {module}\n    return X @ W + b\n"
+    results = grade(submission_with(tmp_path, predict_body=body))
+    predict = results["linear.predict.values"]
+    assert predict.score == 0 and f"importing {module} is not allowed" in predict.message
+    assert "linear_model.py line" in predict.message
+    assert_others_pass(results)
+
+
+def test_forbidden_import_at_module_level_scores_every_check_zero(tmp_path):
+    anchor = "import numpy as np\n"
+    source = (SOLUTIONS / "linear_model.py").read_text().replace(anchor, anchor + "import torch\n", 1)
+    results = grade(submission_with(tmp_path, source=source))
+    assert all(r.score == 0 and "importing torch is not allowed" in r.message for r in results.values())
+
+
+def test_forbidden_import_is_refused_even_when_the_parent_imported_it(tmp_path):
+    import torch  # noqa: F401  (the grading process has torch in sys.modules)
+
+    results = grade(submission_with(tmp_path, predict_body="    import torch\n    return X @ W + b\n"))
+    assert "importing torch is not allowed" in results["linear.predict.values"].message
+
+
+def test_a_fallback_on_import_error_is_allowed(tmp_path):
+    body = "    try:\n        import torch\n    except ImportError:\n        pass\n    return X @ W + b\n"
+    assert grade(submission_with(tmp_path, predict_body=body))["linear.predict.values"].passed
+
+
+def test_check_specific_forbidden_function(tmp_path):
+    source = (SOLUTIONS / "linear_model.py").read_text()
+    start, end = source.index("def fit("), source.index("def collapse_linear_stack(")
+    cheat = '''def fit(X, Y, lr, steps):
+    A = np.hstack([X, np.ones((len(X), 1))])
+    solution = np.linalg.lstsq(A, Y, rcond=None)[0]
+    return FitResult(W=solution[:-1], b=solution[-1], losses=np.zeros(steps))
+
+
+'''
+    results = grade(submission_with(tmp_path, source=source[:start] + cheat + source[end:]))
+    least_squares = results["linear.fit.least_squares"]
+    assert least_squares.score == 0
+    assert "numpy.linalg.lstsq is not allowed in this part" in least_squares.message
+    assert_others_pass(results)

@@ -1,9 +1,12 @@
 """Isolation of untrusted code: forked children, a pickle-free wire format, resource limits."""
 
+from .bans import DEFAULT_FORBIDDEN_MODULES, Bans
 from .fork import ChildOutcome, Limits, ProbeError, Status, run_isolated
 from .loader import Implementation, SubmissionImportError
 
 __all__ = [
+    "Bans",
+    "DEFAULT_FORBIDDEN_MODULES",
     "ChildOutcome",
     "Implementation",
     "Limits",

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from . import wire
+from . import bans as bans_module, wire
+from .bans import Bans, ForbiddenCall, ForbiddenImport
 from .loader import SubmissionImportError, describe_exception, short_traceback, student_location
 
 
@@ -54,6 +55,7 @@ class Status(str, enum.Enum):
     TIMEOUT = "timeout"
     CRASHED = "crashed"
     PROTOCOL_ERROR = "protocol_error"
+    FORBIDDEN = "forbidden"
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,17 @@ _OUTPUT_PREFIX = "out:"
 
 
 def run_isolated(
-    task: Callable[[], Mapping[str, object]], *, limits: Limits, student_folder: Path | None = None
+    task: Callable[[], Mapping[str, object]],
+    *,
+    limits: Limits,
+    student_folder: Path | None = None,
+    bans: Bans | None = None,
 ) -> ChildOutcome:
     """Runs ``task()`` in a forked child and returns how it went.
 
     ``task`` returns a flat mapping of plain values / numeric arrays (see :mod:`wire`).
     ``student_folder`` lets error messages point at the student's file and line.
+    ``bans`` (for student code) forbids modules and functions inside the child.
     """
     sys.stdout.flush()
     sys.stderr.flush()
@@ -89,7 +96,7 @@ def run_isolated(
     if pid == 0:  # child: never returns
         os.close(read_end)
         os.close(output_read)
-        _child_main(task, write_end, output_write, limits, student_folder)
+        _child_main(task, write_end, output_write, limits, student_folder, bans)
     os.close(write_end)
     os.close(output_write)
     output = _CappedOutput(limits.output_bytes)
@@ -135,7 +142,7 @@ def run_isolated(
     return ChildOutcome(status, str(message.get(_MESSAGE_KEY) or ""), outputs, captured, seconds)
 
 
-def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Path | None):
+def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Path | None, bans: Bans | None):
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -149,6 +156,8 @@ def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Pa
         sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
         _apply_limits(limits)
         try:
+            if bans is not None:
+                bans_module.install(bans)
             outputs = task()
             message = {_OUTPUT_PREFIX + key: value for key, value in outputs.items()}
             message[_STATUS_KEY] = Status.OK.value
@@ -176,6 +185,9 @@ def classify_exception(error: BaseException, folder: Path | None) -> tuple[Statu
     """Maps an exception raised by student code to a status and a short message."""
     if isinstance(error, NotImplementedError):
         return Status.NOT_IMPLEMENTED, "not implemented yet"
+    if isinstance(error, (ForbiddenImport, ForbiddenCall)):
+        where = student_location(error, folder) if folder is not None else None
+        return Status.FORBIDDEN, (f"{where}: " if where else "") + str(error)
     if isinstance(error, SubmissionImportError):
         return Status.IMPORT_ERROR, str(error)
     if isinstance(error, ProbeError):

@@ -70,6 +70,8 @@ def import_submission_module(folder: Path, name: str) -> ModuleType:
         ) from None
     except BaseException as error:  # SystemExit and KeyboardInterrupt included: a verdict, not an exit
         sys.modules.pop(name, None)
+        if getattr(error, "is_forbidden_use", False):
+            raise  # reported as "forbidden" with its own location, not as an import failure
         where = student_location(error, folder)
         what = describe_exception(error)
         raise SubmissionImportError(f"{where or path.name}: {what} while importing {path.name}") from None

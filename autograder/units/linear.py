@@ -395,6 +395,8 @@ def _gradient_problem(impl, x) -> GradientProblem:
 
 #: fit runs the student's predict, loss, gradients and step: their failures explain fit's.
 FIT_USES = ("linear.predict", "linear.loss", "linear.gradients", "linear.step")
+#: fit must get there by gradient descent, not by solving the normal equations.
+CLOSED_FORM_SOLVERS = ("numpy.linalg.lstsq", "numpy.linalg.solve", "numpy.linalg.pinv", "numpy.linalg.inv")
 _FIT_CASE = _fit_case(7, n=200, d=3, k=2, lr=0.1, steps=300)
 _DIVERGENT_CASE = _fit_case(8, n=50, d=2, k=1, lr=3.0, steps=1000)
 _HISTORY_CASE = _fit_case(9, n=20, d=3, k=2, lr=0.05, steps=25)
@@ -490,6 +492,7 @@ UNIT = Unit(
             tolerance=ITERATIVE,
             known_mistakes=HISTORY_MISTAKES,
             depends_on=FIT_USES,
+            forbidden_calls=CLOSED_FORM_SOLVERS,
         ),
         ConvergenceCheck(
             "linear.fit.least_squares",
@@ -500,6 +503,7 @@ UNIT = Unit(
             case=_FIT_CASE,
             timeout_s=10.0,
             depends_on=FIT_USES,
+            forbidden_calls=CLOSED_FORM_SOLVERS,
         ),
         PropertyCheck(
             "linear.fit.divergence",
@@ -510,6 +514,7 @@ UNIT = Unit(
             case=_DIVERGENT_CASE,
             timeout_s=10.0,
             depends_on=FIT_USES,
+            forbidden_calls=CLOSED_FORM_SOLVERS,
         ),
         PropertyCheck(
             "linear.fit.deterministic",
