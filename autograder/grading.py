@@ -17,7 +17,7 @@ from typing import Mapping, Protocol, Sequence
 
 from .checks import Check, Outputs, Verdict
 from .results import CheckResult, Report, ResultStatus
-from .sandbox import Bans, ChildOutcome, Implementation, Limits, Status, run_isolated
+from .sandbox import Bans, ChildOutcome, Confinement, Implementation, Limits, Status, run_isolated
 
 _STATUS_OF_OUTCOME = {
     Status.NOT_IMPLEMENTED: ResultStatus.NOT_IMPLEMENTED,
@@ -36,6 +36,9 @@ class ReferenceProvider(Protocol):
     def outputs(self, checks: Sequence[Check]) -> Mapping[str, Outputs | str]:
         """Reference outputs per check id, or an error message for a check it could not compute."""
 
+    def folders_to_hide(self) -> tuple[Path, ...]:
+        """Folders student code must not see (the reference's own files)."""
+
 
 class SolutionsReference:
     """Runs the probes on a reference folder (``solutions/``) in one trusted child; caches results."""
@@ -44,6 +47,9 @@ class SolutionsReference:
         self.folder = Path(folder)
         self.limits = limits
         self._cache: dict[str, Outputs | str] = {}
+
+    def folders_to_hide(self) -> tuple[Path, ...]:
+        return (self.folder.resolve(),)
 
     def outputs(self, checks: Sequence[Check]) -> Mapping[str, Outputs | str]:
         missing = [check for check in checks if check.id not in self._cache]
@@ -110,13 +116,24 @@ def grade_submission(
 ) -> Report:
     """Grades the submission folder with ``checks``; never raises for anything the student did."""
     submission = Path(submission).resolve()
-    outcomes = {check.id: _probe_student(check, submission, options) for check in checks}
+    # Grading the reference folder itself as a submission is a trusted use: nothing to hide then.
+    hidden = tuple(
+        folder
+        for folder in reference.folders_to_hide()
+        if not (submission.is_relative_to(folder) or folder.is_relative_to(submission))
+    )
+    outcomes = {check.id: _probe_student(check, submission, options, hidden) for check in checks}
     needing_reference = [
         check for check in checks if check.needs_reference and outcomes[check.id].status is Status.OK
     ]
     references = reference.outputs(needing_reference) if needing_reference else {}
     results = [_result(check, outcomes[check.id], references.get(check.id)) for check in checks]
-    return Report(str(submission), tuple(_note_failing_dependencies(checks, results)))
+    unhidden = sorted({o.unhidden_reason for o in outcomes.values() if o.unhidden_reason})
+    notes = tuple(
+        f"the reference solutions could not be hidden from the submission's code here ({reason})"
+        for reason in unhidden
+    )
+    return Report(str(submission), tuple(_note_failing_dependencies(checks, results)), notes)
 
 
 def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResult]) -> list[CheckResult]:
@@ -128,12 +145,13 @@ def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResul
     return noted
 
 
-def _probe_student(check: Check, submission: Path, options: GradingOptions) -> ChildOutcome:
+def _probe_student(check: Check, submission: Path, options: GradingOptions, hidden: tuple[Path, ...]) -> ChildOutcome:
+    confinement = Confinement(bans=options.bans.with_calls(check.forbidden_calls), hidden_folders=hidden)
     return run_isolated(
         lambda: check.probe(Implementation(submission)),
         limits=options.limits_for(check),
         student_folder=submission,
-        bans=options.bans.with_calls(check.forbidden_calls),
+        confinement=confinement,
     )
 
 

@@ -61,6 +61,8 @@ def render_report(report: Report, *, colour: bool = False, stream: TextIO | None
         stream.write("\n")
     total = f"Total: {_points(report.score)}/{_points(report.max_score)} points"
     stream.write(_paint(total, "bold", colour) + "\n")
+    for note in report.notes:
+        stream.write(_paint(f"note: {note}", "yellow", colour) + "\n")
 
 
 def _render_failure(result: CheckResult, colour: bool, stream: TextIO) -> None:

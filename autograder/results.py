@@ -78,6 +78,8 @@ class Report:
 
     submission: str
     results: tuple[CheckResult, ...]
+    #: things the grader could not guarantee for this run (e.g. a protection the OS refused)
+    notes: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -89,7 +91,7 @@ class Report:
 
     def to_gradescope(self) -> dict:
         """The Gradescope ``results.json`` shape: score, max_score and one entry per check."""
-        return {
+        document = {
             "score": _round(self.score),
             "max_score": _round(self.max_score),
             "tests": [
@@ -104,6 +106,9 @@ class Report:
                 for result in self.results
             ],
         }
+        if self.notes:
+            document["output"] = "\n".join(self.notes)
+        return document
 
 
 def _round(value: float) -> float | int:

@@ -183,3 +183,51 @@ def test_check_specific_forbidden_function(tmp_path):
     assert least_squares.score == 0
     assert "numpy.linalg.lstsq is not allowed in this part" in least_squares.message
     assert_others_pass(results)
+
+
+def test_reference_solutions_are_hidden_from_student_code(tmp_path):
+    spy = (
+        "    import os\n"
+        "    from autograder.paths import solutions_dir\n"
+        "    if os.listdir(solutions_dir()):\n"
+        "        raise RuntimeError('I can see ' + ', '.join(os.listdir(solutions_dir())))\n"
+        "    return X @ W + b\n"
+    )
+    report = api.grade(submission_with(tmp_path, predict_body=spy), parts=["linear.predict"], options=QUICK)
+    predict = results_by_id(report)["linear.predict.values"]
+    if report.notes:  # the OS refused mount namespaces: the report must say so
+        assert "could not be hidden" in report.notes[0]
+        pytest.skip(report.notes[0])
+    assert predict.passed, predict.message
+    assert (SOLUTIONS / "linear_model.py").is_file()  # hidden in the child only
+
+
+def test_inherited_files_are_closed_and_stdin_is_empty(tmp_path):
+    with open(tmp_path / "parent-secret.txt", "w") as secret:
+        probe = (
+            "    import os\n"
+            f"    try:\n        os.fstat({secret.fileno()})\n        raise RuntimeError('inherited fd open')\n"
+            "    except OSError:\n        pass\n"
+            "    try:\n        input()\n        raise RuntimeError('stdin gave a line')\n"
+            "    except EOFError:\n        pass\n"
+            "    return X @ W + b\n"
+        )
+        results = grade(submission_with(tmp_path, predict_body=probe))
+    assert results["linear.predict.values"].passed, results["linear.predict.values"].message
+
+
+def test_monkeypatching_the_grader_and_writing_fake_results_have_no_effect(tmp_path):
+    cheat = (
+        "    import autograder.tolerance, autograder.diagnosis, json, os\n"
+        "    autograder.tolerance.compare = lambda *a, **k: None\n"
+        "    autograder.tolerance.allclose = lambda *a, **k: True\n"
+        "    for name in ('results.json', 'grades.csv'):\n"
+        "        with open(os.path.join(os.path.dirname(__file__), name), 'w') as f:\n"
+        "            json.dump({'score': 100, 'max_score': 100}, f)\n"
+        "    import sys\n"
+        "    sys.excepthook = lambda *a: None\n"
+        "    return X @ W\n"
+    )
+    results = grade(submission_with(tmp_path, predict_body=cheat))
+    assert not results["linear.predict.values"].passed
+    assert results["linear.predict.values"].hint == "the bias b is missing: Y_hat = X @ W + b."

@@ -1,13 +1,14 @@
 """Isolation of untrusted code: forked children, a pickle-free wire format, resource limits."""
 
 from .bans import DEFAULT_FORBIDDEN_MODULES, Bans
-from .fork import ChildOutcome, Limits, ProbeError, Status, run_isolated
+from .fork import ChildOutcome, Confinement, Limits, ProbeError, Status, run_isolated
 from .loader import Implementation, SubmissionImportError
 
 __all__ = [
     "Bans",
     "DEFAULT_FORBIDDEN_MODULES",
     "ChildOutcome",
+    "Confinement",
     "Implementation",
     "Limits",
     "ProbeError",

@@ -30,6 +30,7 @@ from typing import Callable, Mapping
 
 from . import bans as bans_module, wire
 from .bans import Bans, ForbiddenCall, ForbiddenImport
+from .hiding import hide_folders
 from .loader import SubmissionImportError, describe_exception, short_traceback, student_location
 
 
@@ -59,19 +60,36 @@ class Status(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class Confinement:
+    """What a student's child may not use or see (resource limits aside).
+
+    bans: forbidden modules and functions.
+    hidden_folders: folders replaced by an empty one inside the child (the reference solutions).
+    """
+
+    bans: Bans | None = None
+    hidden_folders: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
 class ChildOutcome:
-    """How a sandboxed run ended. ``outputs`` holds the task's raw values when status is OK."""
+    """How a sandboxed run ended. ``outputs`` holds the task's raw values when status is OK.
+
+    ``unhidden_reason`` says why the folders to hide could not be hidden (None: hidden, or none asked).
+    """
 
     status: Status
     message: str = ""
     outputs: Mapping[str, object] = field(default_factory=dict)
     captured_output: str = ""
     seconds: float = 0.0
+    unhidden_reason: str | None = None
 
 
 _STATUS_KEY = "__status__"
 _MESSAGE_KEY = "__message__"
 _OUTPUT_PREFIX = "out:"
+_UNHIDDEN_KEY = "__unhidden__"
 
 
 def run_isolated(
@@ -79,13 +97,13 @@ def run_isolated(
     *,
     limits: Limits,
     student_folder: Path | None = None,
-    bans: Bans | None = None,
+    confinement: Confinement = Confinement(),
 ) -> ChildOutcome:
     """Runs ``task()`` in a forked child and returns how it went.
 
     ``task`` returns a flat mapping of plain values / numeric arrays (see :mod:`wire`).
     ``student_folder`` lets error messages point at the student's file and line.
-    ``bans`` (for student code) forbids modules and functions inside the child.
+    ``confinement`` (for student code) forbids modules and functions and hides folders.
     """
     sys.stdout.flush()
     sys.stderr.flush()
@@ -96,7 +114,7 @@ def run_isolated(
     if pid == 0:  # child: never returns
         os.close(read_end)
         os.close(output_read)
-        _child_main(task, write_end, output_write, limits, student_folder, bans)
+        _child_main(task, write_end, output_write, limits, student_folder, confinement)
     os.close(write_end)
     os.close(output_write)
     output = _CappedOutput(limits.output_bytes)
@@ -139,28 +157,42 @@ def run_isolated(
         for key, value in message.items()
         if key.startswith(_OUTPUT_PREFIX)
     }
-    return ChildOutcome(status, str(message.get(_MESSAGE_KEY) or ""), outputs, captured, seconds)
+    unhidden = message.get(_UNHIDDEN_KEY)
+    return ChildOutcome(
+        status,
+        str(message.get(_MESSAGE_KEY) or ""),
+        outputs,
+        captured,
+        seconds,
+        unhidden_reason=str(unhidden) if unhidden else None,
+    )
 
 
-def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Path | None, bans: Bans | None):
+def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Path | None, confinement: Confinement):
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         # A crash report from an inherited faulthandler (pytest, IPython) would bypass the capture.
         faulthandler.disable()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # input() gets EOF at once instead of waiting for a terminal
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
-        # The parent's sys.stdout may be pytest's capture file or a Jupyter kernel's socket stream;
-        # the child's prints must go to the pipe above and nowhere else.
+        _close_inherited_files(keep=write_end)
+        # The parent's sys.std* may be pytest's capture objects or a Jupyter kernel's socket
+        # streams; the child's prints must go to the pipe above and nowhere else.
+        sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
         sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
         sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        unhidden = hide_folders(confinement.hidden_folders)
         _apply_limits(limits)
         try:
-            if bans is not None:
-                bans_module.install(bans)
+            if confinement.bans is not None:
+                bans_module.install(confinement.bans)
             outputs = task()
             message = {_OUTPUT_PREFIX + key: value for key, value in outputs.items()}
             message[_STATUS_KEY] = Status.OK.value
+            message[_UNHIDDEN_KEY] = unhidden
             try:
                 frame = wire.encode(message)
             except TypeError as error:
@@ -169,7 +201,7 @@ def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Pa
                 ) from None
         except BaseException as error:  # everything the student can raise becomes a message
             status, text = classify_exception(error, folder)
-            frame = wire.encode({_STATUS_KEY: status.value, _MESSAGE_KEY: text})
+            frame = wire.encode({_STATUS_KEY: status.value, _MESSAGE_KEY: text, _UNHIDDEN_KEY: unhidden})
         _flush_quietly()
         view = memoryview(frame)
         while view:
@@ -200,6 +232,14 @@ def classify_exception(error: BaseException, folder: Path | None) -> tuple[Statu
     text = describe_exception(error) + (f" at {where}" if where else "")
     trace = short_traceback(error, folder, with_exception=False)
     return Status.EXCEPTION, text + ("\n" + trace if trace else "")
+
+
+def _close_inherited_files(keep: int) -> None:
+    """Closes every descriptor but stdin/stdout/stderr and the result pipe: the student's code gets
+    no handle on the parent's files, sockets or other children's pipes."""
+    highest = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    os.closerange(3, keep)
+    os.closerange(keep + 1, highest if highest != resource.RLIM_INFINITY else 65536)
 
 
 def _apply_limits(limits: Limits) -> None:
