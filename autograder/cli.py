@@ -2,6 +2,7 @@
 
     autograder check [PART ...] [--submission DIR] [--plots DIR]   students: a readable table
     autograder grade --submission DIR [--unit UNIT ...] [--json]   machines: Gradescope-shaped JSON
+    autograder grade-batch ROOT --out DIR [--jobs N] [--unit U] [--redo]   a whole class
     autograder stubs [--check]                                      regenerate assignments/
     autograder list                                                 units, parts and checks
 
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from . import api
+from .batch import BatchError, describe_summary, grade_batch
 from .paths import assignments_dir, solutions_dir
 from .plots import write_curve_plots
 from .render import render_report, use_colour
@@ -50,6 +52,18 @@ def cmd_grade(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         render_report(report, colour=use_colour(sys.stdout))
+    return 0
+
+
+def cmd_grade_batch(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    summary = grade_batch(
+        Path(args.root), Path(args.out), reference=api.default_reference(), jobs=args.jobs,
+        parts=args.unit or (), redo=args.redo,
+    )
+    print(describe_summary(summary, args.jobs))
+    print(f"results in {args.out}: grades.csv, nbgrader_grades.csv, <student>.json, <student>.txt")
     return 0
 
 
@@ -93,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", action="store_true", help="print one Gradescope-shaped JSON document")
     grade.set_defaults(handler=cmd_grade)
 
+    batch = commands.add_parser("grade-batch", help="grade every student folder under ROOT")
+    batch.add_argument("root", metavar="ROOT", help="one folder per student, or an nbgrader course folder")
+    batch.add_argument("--out", metavar="DIR", required=True, help="where results go")
+    batch.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    batch.add_argument("--unit", action="append", metavar="UNIT", help="limit to a unit or part (repeatable)")
+    batch.add_argument("--redo", action="store_true", help="grade again students that already have results")
+    batch.set_defaults(handler=cmd_grade_batch)
+
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
     stubs.add_argument("--check", action="store_true", help="only report whether assignments/ is stale")
     stubs.set_defaults(handler=cmd_stubs)
@@ -106,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (UsageError, UnknownSelection, api.SubmissionNotFound, StubError) as error:
+    except (UsageError, UnknownSelection, api.SubmissionNotFound, StubError, BatchError) as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return USAGE_ERROR
 

@@ -115,14 +115,40 @@ def grade_submission(
     options: GradingOptions = GradingOptions(),
 ) -> Report:
     """Grades the submission folder with ``checks``; never raises for anything the student did."""
+    hidden = reference.folders_to_hide()
+    outcomes = probe_submission(submission, checks, options=options, hidden_folders=hidden)
+    return judge_submission(submission, checks, outcomes, reference=reference)
+
+
+def probe_submission(
+    submission: Path,
+    checks: Sequence[Check],
+    *,
+    options: GradingOptions = GradingOptions(),
+    hidden_folders: tuple[Path, ...] = (),
+) -> dict[str, ChildOutcome]:
+    """Phase 1: every check's probe on the student's code, each in its own sandboxed child.
+
+    Needs no reference, so a batch worker that never holds reference values can run it.
+    """
     submission = Path(submission).resolve()
     # Grading the reference folder itself as a submission is a trusted use: nothing to hide then.
     hidden = tuple(
         folder
-        for folder in reference.folders_to_hide()
+        for folder in hidden_folders
         if not (submission.is_relative_to(folder) or folder.is_relative_to(submission))
     )
-    outcomes = {check.id: _probe_student(check, submission, options, hidden) for check in checks}
+    return {check.id: _probe_student(check, submission, options, hidden) for check in checks}
+
+
+def judge_submission(
+    submission: Path,
+    checks: Sequence[Check],
+    outcomes: Mapping[str, ChildOutcome],
+    *,
+    reference: ReferenceProvider,
+) -> Report:
+    """Phases 2 and 3: reference outputs for the checks that produced numbers, then verdicts."""
     needing_reference = [
         check for check in checks if check.needs_reference and outcomes[check.id].status is Status.OK
     ]
@@ -133,7 +159,7 @@ def grade_submission(
         f"the reference solutions could not be hidden from the submission's code here ({reason})"
         for reason in unhidden
     )
-    return Report(str(submission), tuple(_note_failing_dependencies(checks, results)), notes)
+    return Report(str(Path(submission).resolve()), tuple(_note_failing_dependencies(checks, results)), notes)
 
 
 def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResult]) -> list[CheckResult]:

@@ -114,3 +114,8 @@ class Report:
 def _round(value: float) -> float | int:
     rounded = round(value, 6)
     return int(rounded) if rounded == int(rounded) else rounded
+
+
+def format_points(value: float) -> str:
+    """Points as text for tables: ``3``, ``2.5``; the same value always gives the same text."""
+    return str(_round(value))

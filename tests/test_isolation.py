@@ -12,6 +12,7 @@ from autograder.results import ResultStatus
 from autograder.sandbox import Limits
 
 from .conftest import SOLUTIONS, results_by_id
+from .corpus.hostile import FULL, HOSTILE
 
 QUICK = GradingOptions(limits=Limits(timeout_s=1.0), timeout_override_s=1.0)
 PREDICT_BODY = "    ### BEGIN SOLUTION\n    return X @ W + b\n    ### END SOLUTION\n"
@@ -19,11 +20,13 @@ PREDICT_BODY = "    ### BEGIN SOLUTION\n    return X @ W + b\n    ### END SOLUTI
 INDEPENDENT_OF_PREDICT = ["linear.loss.values", "linear.step.values", "linear.collapse.values"]
 
 
-def submission_with(tmp_path, *, predict_body: str | None = None, source: str | None = None):
+def submission_with(tmp_path, *, predict_body: str | None = None, source: str | bytes | None = None):
     folder = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
     path = folder / "linear_model.py"
-    if source is not None:
+    if isinstance(source, bytes):
+        path.write_bytes(source)
+    elif source is not None:
         path.write_text(source)
     if predict_body is not None:
         text = path.read_text()
@@ -41,28 +44,26 @@ def assert_others_pass(results):
         assert results[check_id].passed, (check_id, results[check_id].message)
 
 
-@pytest.mark.parametrize(
-    "body, fragment",
-    [
-        ("    while True:\n        pass\n", "timed out after 1 s"),
-        ("    import ctypes\n    ctypes.string_at(0)\n", "SIGSEGV"),
-        ("    import os\n    os._exit(7)\n", "exited with status 7"),
-        ("    import sys\n    sys.exit(3)\n", "called sys.exit(3)"),
-        ("    raise KeyboardInterrupt\n", "KeyboardInterrupt"),
-        ("    def f(n):\n        return f(n + 1)\n    return f(0)\n", "recursed too deeply"),
-        ("    import numpy\n    return numpy.ones(10**11)\n", "memory"),
-        ("    return None\n", "is None: is a return statement missing?"),
-        ("    return 'X @ W + b'\n", "got a str"),
-    ],
-    ids=["infinite loop", "segfault", "os._exit", "sys.exit", "KeyboardInterrupt", "recursion bomb",
-         "huge allocation", "no return", "returns a string"],
-)
-def test_broken_predict_scores_zero_with_a_clear_message(tmp_path, body, fragment):
-    results = grade(submission_with(tmp_path, predict_body=body))
-    predict = results["linear.predict.values"]
-    assert predict.score == 0 and predict.status is not ResultStatus.PASSED
-    assert fragment in predict.message, predict.message
-    assert_others_pass(results)
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[h.name for h in HOSTILE])
+def test_hostile_submission_gets_its_exact_score_and_message(tmp_path, hostile):
+    source = None
+    if hostile.source is not None:
+        source = hostile.source
+    elif hostile.prefix is not None:
+        anchor = "import numpy as np\n"
+        source = (SOLUTIONS / "linear_model.py").read_text().replace(anchor, anchor + hostile.prefix, 1)
+    folder = submission_with(tmp_path, predict_body=hostile.predict_body, source=source)
+    report = api.grade(folder, parts=["linear"], options=QUICK)
+    assert report.score == hostile.score, [(r.id, r.message) for r in report.results if not r.passed]
+    results = results_by_id(report)
+    for check_id, fragment in hostile.messages.items():
+        assert fragment in results[check_id].message, results[check_id].message
+    if hostile.score == FULL or hostile.predict_body is not None:
+        assert_others_pass(results)
+
+
+def test_hostile_corpus_is_large_enough():
+    assert len(HOSTILE) >= 15
 
 
 def test_exception_names_the_students_line(tmp_path):
@@ -71,25 +72,6 @@ def test_exception_names_the_students_line(tmp_path):
     message = grade(folder)["linear.predict.values"].message
     assert f"at linear_model.py line {line}" in message
     assert "return X @ W.T + b" in message and "ValueError" in message
-
-
-def test_print_flood_is_truncated_and_does_not_cost_points(tmp_path):
-    flood = "    for _ in range(200_000):\n        print('spam' * 20)\n    return X @ W + b\n"
-    results = grade(submission_with(tmp_path, predict_body=flood))
-    assert results["linear.predict.values"].passed
-    assert "output truncated" in results["linear.predict.values"].captured_output
-
-
-def test_monkeypatching_numpy_cannot_forge_a_pass(tmp_path):
-    cheat = (
-        "    np.allclose = lambda *a, **k: True\n"
-        "    np.testing.assert_allclose = lambda *a, **k: None\n"
-        "    np.array_equal = lambda *a, **k: True\n"
-        "    return X @ W\n"
-    )
-    results = grade(submission_with(tmp_path, predict_body=cheat))
-    assert not results["linear.predict.values"].passed
-    assert "bias b is missing" in results["linear.predict.values"].hint
 
 
 def test_syntax_error_names_file_and_line_for_every_check(tmp_path):
@@ -131,12 +113,6 @@ def test_deleted_function_is_named(tmp_path):
     results = grade(submission_with(tmp_path, source=source))
     assert "no function or class named 'predict'" in results["linear.predict.values"].message
     assert_others_pass(results)
-
-
-def test_stderr_warnings_do_not_cost_points(tmp_path):
-    noisy = "    import warnings\n    warnings.warn('careful')\n    return X @ W + b\n"
-    results = grade(submission_with(tmp_path, predict_body=noisy))
-    assert results["linear.predict.values"].passed
 
 
 @pytest.mark.parametrize("module", ["torch", "jax", "tensorflow", "autograd"])
@@ -216,18 +192,3 @@ def test_inherited_files_are_closed_and_stdin_is_empty(tmp_path):
     assert results["linear.predict.values"].passed, results["linear.predict.values"].message
 
 
-def test_monkeypatching_the_grader_and_writing_fake_results_have_no_effect(tmp_path):
-    cheat = (
-        "    import autograder.tolerance, autograder.diagnosis, json, os\n"
-        "    autograder.tolerance.compare = lambda *a, **k: None\n"
-        "    autograder.tolerance.allclose = lambda *a, **k: True\n"
-        "    for name in ('results.json', 'grades.csv'):\n"
-        "        with open(os.path.join(os.path.dirname(__file__), name), 'w') as f:\n"
-        "            json.dump({'score': 100, 'max_score': 100}, f)\n"
-        "    import sys\n"
-        "    sys.excepthook = lambda *a: None\n"
-        "    return X @ W\n"
-    )
-    results = grade(submission_with(tmp_path, predict_body=cheat))
-    assert not results["linear.predict.values"].passed
-    assert results["linear.predict.values"].hint == "the bias b is missing: Y_hat = X @ W + b."

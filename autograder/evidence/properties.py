@@ -13,7 +13,7 @@ import numpy as np
 
 from ..checks import Check, Outputs, Verdict
 from ..sandbox import Implementation
-from .cases import Case, fresh_copy
+from .cases import Case, as_number_array, fresh_copy
 
 Run = Callable[[Implementation, Mapping[str, Any]], Mapping[str, Any]]
 Assess = Callable[[Outputs, Mapping[str, Any]], Verdict]
@@ -52,7 +52,11 @@ class InputsUnchangedCheck(PropertyCheck):
     @staticmethod
     def _run(call):
         def run(impl, inputs):
-            call(impl, inputs)
+            outputs = call(impl, inputs)
+            # Leaving the inputs alone earns nothing when the result itself is unusable.
+            if isinstance(outputs, Mapping):
+                for name, value in outputs.items():
+                    as_number_array(value, name)
             return dict(_arrays_of(inputs))
 
         return run

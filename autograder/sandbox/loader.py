@@ -53,6 +53,18 @@ def import_submission_module(folder: Path, name: str) -> ModuleType:
     path = folder / f"{name}.py"
     if not path.is_file():
         raise SubmissionImportError(f"{name}.py is missing from the submission folder {folder}")
+    try:
+        source = path.read_bytes()
+    except OSError as error:
+        raise SubmissionImportError(f"{path.name} cannot be read: {error.strerror}") from None
+    if b"\0" in source:
+        raise SubmissionImportError(f"{path.name} is not a Python text file (it contains binary data)")
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SubmissionImportError(
+            f"{path.name} is not UTF-8 text (invalid byte at offset {error.start}): save it as UTF-8"
+        ) from None
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     sys.dont_write_bytecode = True  # never leave __pycache__ in a student's folder
@@ -60,8 +72,7 @@ def import_submission_module(folder: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        source = path.read_bytes()
-        code = compile(source, str(path), "exec")
+        code = compile(text, str(path), "exec")
         exec(code, module.__dict__)
     except SyntaxError as error:
         sys.modules.pop(name, None)
