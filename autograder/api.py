@@ -8,6 +8,7 @@ from typing import Sequence
 from .grading import GradingOptions, ReferenceProvider, SolutionsReference, grade_submission
 from .paths import solutions_dir
 from .results import Report
+from .submission import locate_submission
 from .units import select_checks
 
 
@@ -42,4 +43,11 @@ def grade(
     if not submission.is_dir():
         raise SubmissionNotFound(f"submission folder {submission} does not exist")
     checks = select_checks(list(parts))
-    return grade_submission(submission, checks, reference=reference or default_reference(), options=options)
+    located = locate_submission(submission)
+    # A folder without course files is still graded (every check then says which file is missing).
+    report = grade_submission(
+        located.folder or submission, checks, reference=reference or default_reference(), options=options
+    )
+    if located.note:
+        report = Report(report.submission, report.results, (located.note, *report.notes))
+    return report

@@ -43,7 +43,8 @@ from .grading import GradingOptions, ReferenceProvider, judge_submission, probe_
 from .render import render_report
 from .results import CheckResult, Report, ResultStatus, format_points
 from .sandbox import ChildOutcome
-from .units import UNITS, select_checks
+from .submission import holds_course_files, locate_submission, visible_children
+from .units import select_checks
 
 
 class BatchError(ValueError):
@@ -77,28 +78,9 @@ class BatchSummary:
 # ----------------------------------------------------------------------------- discovery
 
 
-def _course_files() -> set[str]:
-    return {f"{unit.module}.py" for unit in UNITS.values()}
-
-
-def _holds_course_files(folder: Path) -> bool:
-    return any((folder / name).is_file() for name in _course_files())
-
-
-def _visible_children(folder: Path) -> list[Path]:
-    return sorted(child for child in folder.iterdir() if not child.name.startswith((".", "__")))
-
-
 def _student_folder(student: str, folder: Path) -> StudentFolder:
-    if not folder.is_dir():
-        return StudentFolder(student, None, f"{folder.name} is a file, not a submission folder")
-    if _holds_course_files(folder):
-        return StudentFolder(student, folder)
-    nested = [child for child in _visible_children(folder) if child.is_dir() and _holds_course_files(child)]
-    if len(nested) == 1:
-        return StudentFolder(student, nested[0], note=f"course files found in the subfolder {nested[0].name}/")
-    expected = ", ".join(sorted(_course_files()))
-    return StudentFolder(student, None, f"no course files ({expected}) found in {folder.name}/")
+    located = locate_submission(folder)
+    return StudentFolder(student, located.folder, located.problem, located.note)
 
 
 def discover_students(root: Path, staging: Path) -> list[StudentFolder]:
@@ -108,11 +90,11 @@ def discover_students(root: Path, staging: Path) -> list[StudentFolder]:
         raise BatchError(f"{root} is not a folder")
     submitted = root / "submitted"
     if submitted.is_dir():
-        students = [_merge_nbgrader_student(folder, staging) for folder in _visible_children(submitted)]
+        students = [_merge_nbgrader_student(folder, staging) for folder in visible_children(submitted)]
     else:
-        if _holds_course_files(root):
+        if holds_course_files(root):
             raise BatchError(f"{root} looks like one submission, not a class: use `autograder grade --submission {root}`")
-        students = [_student_folder(folder.name, folder) for folder in _visible_children(root)]
+        students = [_student_folder(folder.name, folder) for folder in visible_children(root)]
     if not students:
         raise BatchError(f"{root} holds no student folders")
     return students
@@ -126,9 +108,9 @@ def _merge_nbgrader_student(folder: Path, staging: Path) -> StudentFolder:
     target = staging / student
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    for assignment in _visible_children(folder):
+    for assignment in visible_children(folder):
         if assignment.is_dir():
-            for file in _visible_children(assignment):
+            for file in visible_children(assignment):
                 if file.is_file():
                     shutil.copy2(file, target / file.name)
     return _student_folder(student, target)

@@ -3,6 +3,7 @@
     autograder check [PART ...] [--submission DIR] [--plots DIR]   students: a readable table
     autograder grade --submission DIR [--unit UNIT ...] [--json]   machines: Gradescope-shaped JSON
     autograder grade-batch ROOT --out DIR [--jobs N] [--unit U] [--redo]   a whole class
+    autograder gradescope-bundle OUT.zip                            a Gradescope autograder zip
     autograder stubs [--check]                                      regenerate assignments/
     autograder list                                                 units, parts and checks
 
@@ -15,10 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from . import api
 from .batch import BatchError, describe_summary, grade_batch
+from .gradescope import write_bundle
+from .grading import GradingOptions
+from .sandbox import Limits
 from .paths import assignments_dir, solutions_dir
 from .plots import write_curve_plots
 from .render import render_report, use_colour
@@ -37,7 +42,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not submission.is_dir():
         hint = "" if args.submission else " (run this in the course folder, or pass --submission DIR)"
         raise UsageError(f"submission folder {submission} does not exist{hint}")
-    report = api.grade(submission, parts=args.parts)
+    report = api.grade(submission, parts=args.parts, options=_options(args))
     render_report(report, colour=use_colour(sys.stdout) if args.color == "auto" else args.color == "always")
     if args.plots:
         for path in write_curve_plots(report, Path(args.plots)):
@@ -46,7 +51,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    report = api.grade(Path(args.submission), parts=args.unit or ())
+    report = api.grade(Path(args.submission), parts=args.unit or (), options=_options(args))
     if args.json:
         json.dump(report.to_gradescope(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -60,11 +65,26 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     summary = grade_batch(
         Path(args.root), Path(args.out), reference=api.default_reference(), jobs=args.jobs,
-        parts=args.unit or (), redo=args.redo,
+        parts=args.unit or (), redo=args.redo, options=_options(args),
     )
     print(describe_summary(summary, args.jobs))
     print(f"results in {args.out}: grades.csv, nbgrader_grades.csv, <student>.json, <student>.txt")
     return 0
+
+
+def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    path = write_bundle(Path(args.out))
+    print(f"wrote {path}: upload it as the assignment's autograder (setup.sh, run_autograder, source/)")
+    return 0
+
+
+def _options(args: argparse.Namespace) -> GradingOptions:
+    """Grading options from the command line: ``--timeout`` is the per-check default."""
+    if args.timeout is None:
+        return GradingOptions()
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    return GradingOptions(limits=replace(Limits(), timeout_s=args.timeout))
 
 
 def cmd_stubs(args: argparse.Namespace) -> int:
@@ -114,6 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--unit", action="append", metavar="UNIT", help="limit to a unit or part (repeatable)")
     batch.add_argument("--redo", action="store_true", help="grade again students that already have results")
     batch.set_defaults(handler=cmd_grade_batch)
+
+    bundle = commands.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
+    bundle.add_argument("out", metavar="OUT.zip")
+    bundle.set_defaults(handler=cmd_gradescope_bundle)
+
+    for command in (check, grade, batch):
+        command.add_argument(
+            "--timeout", type=float, metavar="SECONDS",
+            help="wall-clock limit per check (default 5; training checks set their own)",
+        )
 
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
     stubs.add_argument("--check", action="store_true", help="only report whether assignments/ is stale")

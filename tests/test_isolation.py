@@ -192,3 +192,11 @@ def test_inherited_files_are_closed_and_stdin_is_empty(tmp_path):
     assert results["linear.predict.values"].passed, results["linear.predict.values"].message
 
 
+
+
+def test_student_warnings_reach_the_captured_output_even_under_pytest(tmp_path):
+    noisy = "    import warnings\n    warnings.warn('careful with b')\n    return X @ W + b\n"
+    result = grade(submission_with(tmp_path, predict_body=noisy))["linear.predict.values"]
+    assert result.passed
+    assert "linear_model.py:" in result.captured_output and "UserWarning: careful with b" in result.captured_output
+    assert str(tmp_path) not in result.captured_output  # paths are shown relative to the submission

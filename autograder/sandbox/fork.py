@@ -24,6 +24,7 @@ import select
 import signal
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -128,6 +129,10 @@ def run_isolated(
         os.close(output_read)
     seconds = time.perf_counter() - started
     captured = output.text()
+    if student_folder is not None:
+        # Warnings name files by absolute path; relative paths read better and do not depend on
+        # where the submission was unpacked (batch, Gradescope and `grade` then agree exactly).
+        captured = captured.replace(str(Path(student_folder).resolve()) + os.sep, "")
     if timed_out:
         return ChildOutcome(
             Status.TIMEOUT,
@@ -184,6 +189,7 @@ def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Pa
         sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
         sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
         sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        _reset_warnings()
         unhidden = hide_folders(confinement.hidden_folders)
         _apply_limits(limits)
         try:
@@ -232,6 +238,21 @@ def classify_exception(error: BaseException, folder: Path | None) -> tuple[Statu
     text = describe_exception(error) + (f" at {where}" if where else "")
     trace = short_traceback(error, folder, with_exception=False)
     return Status.EXCEPTION, text + ("\n" + trace if trace else "")
+
+
+def _reset_warnings() -> None:
+    """Python's default warning behaviour, printed to the child's stderr.
+
+    The parent may be recording warnings (pytest, a notebook), and a child inherits that: the
+    student's warnings would then vanish in one front end and show in another.
+    """
+    warnings.resetwarnings()
+    warnings.simplefilter("default")
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    warnings.showwarning = show
 
 
 def _close_inherited_files(keep: int) -> None:

@@ -52,7 +52,7 @@ def import_submission_module(folder: Path, name: str) -> ModuleType:
     """
     path = folder / f"{name}.py"
     if not path.is_file():
-        raise SubmissionImportError(f"{name}.py is missing from the submission folder {folder}")
+        raise SubmissionImportError(f"{name}.py is missing from the submission")
     try:
         source = path.read_bytes()
     except OSError as error:
