@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (check, grade, batch):
         command.add_argument(
             "--timeout", type=float, metavar="SECONDS",
-            help="wall-clock limit per check (default 5; training checks set their own)",
+            help=f"wall-clock limit per check (default {Limits().timeout_s:g}; training checks set their own)",
         )
 
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")

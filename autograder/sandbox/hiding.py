@@ -11,6 +11,7 @@ report can say the protection was not available (grading itself goes on).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from pathlib import Path
 
@@ -20,7 +21,9 @@ _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REC, _MS_PRIVATE = 1 << 14, 1 << 18
 
 
+@functools.lru_cache(maxsize=1)
 def _libc():
+    # Loaded once in the parent; forked children inherit the handle instead of loading it again.
     return ctypes.CDLL(None, use_errno=True)
 
 
