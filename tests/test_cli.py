@@ -82,7 +82,7 @@ def test_hidden_checks_never_show_details(tmp_path, capsys):
         (["check", "--submission", "/no/such/folder"], "does not exist"),
         (["grade", "--submission", "/no/such/folder", "--json"], "does not exist"),
         (["check", "nonsense", "--submission", str(SOLUTIONS)], "valid names: linear, linear.predict"),
-        (["grade", "--submission", str(SOLUTIONS), "--unit", "mlp"], "unknown unit or part 'mlp'"),
+        (["grade", "--submission", str(SOLUTIONS), "--unit", "no_such_unit"], "unknown unit or part 'no_such_unit'"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(args, fragment, capsys):
