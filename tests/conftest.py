@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,10 @@ def feedback_text(result) -> str:
 
 def load_reference(name: str):
     """Imports solutions/<name>.py in-process under a private name (for oracle tests only)."""
-    spec = importlib.util.spec_from_file_location(f"reference_{name}", SOLUTIONS / f"{name}.py")
+    module_name = f"reference_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, SOLUTIONS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: dataclasses look their module up in sys.modules.
+    sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module

@@ -1,5 +1,6 @@
 """assignments/ is generated from solutions/ and must stay in sync with it."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,13 @@ def test_assignments_are_in_sync_with_solutions():
 
 
 def test_stale_file_is_detected(tmp_path):
+    shutil.copytree(ASSIGNMENTS, tmp_path, dirs_exist_ok=True)
+    assert stale_assignments(SOLUTIONS, tmp_path) == []
     (tmp_path / "linear_model.py").write_text("# edited by hand\n")
     (tmp_path / "extra.py").write_text("")
-    assert stale_assignments(SOLUTIONS, tmp_path) == ["extra.py", "linear_model.py"]
+    missing = next(p.name for p in sorted(SOLUTIONS.glob("*.py")) if p.name != "linear_model.py")
+    (tmp_path / missing).unlink()
+    assert stale_assignments(SOLUTIONS, tmp_path) == sorted(["extra.py", "linear_model.py", missing])
 
 
 def test_every_reference_file_has_solution_regions_and_no_solution_leaks_into_stubs():

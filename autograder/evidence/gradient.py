@@ -61,7 +61,7 @@ class GradientCheck(Check):
                     )
 
                 def along(x, name=name):
-                    return float(problem.forward({**problem.params, name: x}))
+                    return _scalar(problem.forward({**problem.params, name: x}))
 
                 evidence = probe_gradient(
                     along, value, analytic, seed=self._seed(index, name), n_directions=self.n_directions
@@ -120,6 +120,14 @@ class GradientCheck(Check):
                 tuple(details),
             )
         return Verdict.ok()
+
+
+def _scalar(value) -> float:
+    """The forward pass's value as a float, or a ProbeError that says what came back instead."""
+    array = as_number_array(value, "the loss")
+    if array.size != 1:
+        raise ProbeError(f"the loss should be a single number, but it has shape {array.shape}")
+    return float(array.reshape(()))
 
 
 def _ratio_hint(name: str, report, batch_size: int | None) -> str | None:
