@@ -17,7 +17,7 @@ from typing import Mapping, Protocol, Sequence
 
 from .checks import Check, Outputs, Verdict
 from .results import CheckResult, Report, ResultStatus
-from .sandbox import Bans, ChildOutcome, Confinement, Implementation, Limits, Status, run_isolated
+from .sandbox import Bans, ChildOutcome, Confinement, Implementation, Limits, Status, Task, run_isolated, run_tasks
 
 _STATUS_OF_OUTCOME = {
     Status.NOT_IMPLEMENTED: ResultStatus.NOT_IMPLEMENTED,
@@ -127,8 +127,11 @@ def probe_submission(
     options: GradingOptions = GradingOptions(),
     hidden_folders: tuple[Path, ...] = (),
 ) -> dict[str, ChildOutcome]:
-    """Phase 1: every check's probe on the student's code, each in its own sandboxed child.
+    """Phase 1: every check's probe on the student's code, in sandboxed children.
 
+    The checks of one unit that share the same bans run one after another in one child (the
+    student's module is imported once); a check that hangs or crashes costs only itself, the
+    others continue in a fresh child (see :func:`autograder.sandbox.run_tasks`).
     Needs no reference, so a batch worker that never holds reference values can run it.
     """
     submission = Path(submission).resolve()
@@ -138,7 +141,24 @@ def probe_submission(
         for folder in hidden_folders
         if not (submission.is_relative_to(folder) or folder.is_relative_to(submission))
     )
-    return {check.id: _probe_student(check, submission, options, hidden) for check in checks}
+    groups: dict[tuple, list[Check]] = {}
+    for check in checks:
+        groups.setdefault((check.unit, check.forbidden_calls), []).append(check)
+    outcomes: dict[str, ChildOutcome] = {}
+    for (_, forbidden_calls), members in groups.items():
+        impl = Implementation(submission)  # imports lazily, inside the child, once per child
+        tasks = [
+            Task(check.id, _probe_task(check, impl), options.limits_for(check).timeout_s) for check in members
+        ]
+        confinement = Confinement(bans=options.bans.with_calls(forbidden_calls), hidden_folders=hidden)
+        outcomes.update(
+            run_tasks(tasks, limits=options.limits, student_folder=submission, confinement=confinement)
+        )
+    return {check.id: outcomes[check.id] for check in checks}
+
+
+def _probe_task(check: Check, impl: Implementation):
+    return lambda: check.probe(impl)
 
 
 def judge_submission(
@@ -169,16 +189,6 @@ def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResul
         failing = tuple(part for part in check.depends_on if part in failing_parts and part != check.part)
         noted.append(replace(result, failing_dependencies=failing) if failing and not result.passed else result)
     return noted
-
-
-def _probe_student(check: Check, submission: Path, options: GradingOptions, hidden: tuple[Path, ...]) -> ChildOutcome:
-    confinement = Confinement(bans=options.bans.with_calls(check.forbidden_calls), hidden_folders=hidden)
-    return run_isolated(
-        lambda: check.probe(Implementation(submission)),
-        limits=options.limits_for(check),
-        student_folder=submission,
-        confinement=confinement,
-    )
 
 
 def _result(check: Check, outcome: ChildOutcome, reference: Outputs | str | None) -> CheckResult:

@@ -1,7 +1,7 @@
 """Isolation of untrusted code: forked children, a pickle-free wire format, resource limits."""
 
 from .bans import DEFAULT_FORBIDDEN_MODULES, Bans
-from .fork import ChildOutcome, Confinement, Limits, ProbeError, Status, run_isolated
+from .fork import ChildOutcome, Confinement, Limits, ProbeError, Status, Task, run_isolated, run_tasks
 from .loader import Implementation, SubmissionImportError
 
 __all__ = [
@@ -13,6 +13,8 @@ __all__ = [
     "Limits",
     "ProbeError",
     "Status",
+    "Task",
     "SubmissionImportError",
     "run_isolated",
+    "run_tasks",
 ]

@@ -1,16 +1,23 @@
-"""Runs untrusted code in a forked child process and brings back raw numbers only.
+"""Runs untrusted code in forked child processes and brings back raw numbers only.
 
 Forking after the heavy imports (numpy, the grader) costs a few milliseconds, against ~90 ms to
-start a fresh Python with numpy. The child:
+start a fresh Python with numpy. A child:
 
 * moves to its own process group (so a timeout kills everything it started),
-* applies resource limits (address space, CPU time, size of files it writes),
-* sends its stdout/stderr to a pipe that the parent drains, keeping a capped prefix,
-* runs the task, classifies any exception into a student-facing message,
-* writes one :mod:`~autograder.sandbox.wire` frame to a pipe and leaves with ``os._exit``.
+* gets stdin from /dev/null, its stdout/stderr into a pipe the parent drains, no other inherited file,
+* hides folders and installs bans (:class:`Confinement`), then applies resource limits,
+* runs its tasks one after another, classifying any exception into a student-facing message, and
+  after each task writes a marker to its output and one :mod:`~autograder.sandbox.wire` frame (with
+  an 8-byte length) to the result pipe; it leaves with ``os._exit``.
 
-The parent enforces a wall-clock timeout, decodes the frame (never unpickles) and turns every way a
-child can end (killed by a signal, ``os._exit``, garbage on the pipe) into a :class:`ChildOutcome`.
+:func:`run_tasks` runs a list of tasks (a unit's checks) in as few children as possible: the
+student's module is imported once per child instead of once per check, which is most of a check's
+cost. Each task has its own wall-clock deadline; a task that hangs, kills its child (a signal,
+``os._exit``) or sends garbage gets that outcome, and the tasks after it continue in a new child,
+so a crash or a timeout still costs exactly one check. :func:`run_isolated` is one task.
+
+The parent decodes frames (never unpickles), splits the captured output at the markers so that each
+task gets what it printed, and turns every way a child can end into a :class:`ChildOutcome`.
 """
 
 from __future__ import annotations
@@ -22,12 +29,13 @@ import os
 import resource
 import select
 import signal
+import struct
 import sys
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from . import bans as bans_module, wire
 from .bans import Bans, ForbiddenCall, ForbiddenImport
@@ -94,6 +102,23 @@ _STATUS_KEY = "__status__"
 _MESSAGE_KEY = "__message__"
 _OUTPUT_PREFIX = "out:"
 _UNHIDDEN_KEY = "__unhidden__"
+#: Written to the child's output after each task, so the parent can tell whose output is whose.
+_END_OF_TASK = b"\0\x1eautograder: end of task\x1e\0"
+_LENGTH = struct.Struct("<Q")
+_ENDINGS = {
+    Status.TIMEOUT: "timed out after {timeout:g} s (an infinite loop, or far too much work?)",
+    Status.CRASHED: "",  # replaced by what the wait status says
+    Status.PROTOCOL_ERROR: "the process sent back a result that is far too large",
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of sandboxed work: ``run()`` returns a flat mapping of plain values / arrays."""
+
+    key: str
+    run: Callable[[], Mapping[str, object]]
+    timeout_s: float
 
 
 def run_isolated(
@@ -103,69 +128,89 @@ def run_isolated(
     student_folder: Path | None = None,
     confinement: Confinement = Confinement(),
 ) -> ChildOutcome:
-    """Runs ``task()`` in a forked child and returns how it went.
+    """Runs ``task()`` in a forked child and returns how it went (see :func:`run_tasks`)."""
+    only = Task("task", task, limits.timeout_s)
+    return run_tasks([only], limits=limits, student_folder=student_folder, confinement=confinement)["task"]
 
-    ``task`` returns a flat mapping of plain values / numeric arrays (see :mod:`wire`).
+
+def run_tasks(
+    tasks: Sequence[Task],
+    *,
+    limits: Limits,
+    student_folder: Path | None = None,
+    confinement: Confinement = Confinement(),
+) -> dict[str, ChildOutcome]:
+    """Runs ``tasks`` in order, in one child while they behave; returns an outcome for every task.
+
+    ``limits.timeout_s`` is ignored in favour of each task's own ``timeout_s``.
     ``student_folder`` lets error messages point at the student's file and line.
     ``confinement`` (for student code) forbids modules and functions and hides folders.
     """
+    outcomes: dict[str, ChildOutcome] = {}
+    remaining = list(tasks)
+    while remaining:
+        finished, failure = _run_in_one_child(remaining, limits, student_folder, confinement)
+        outcomes.update(finished)
+        if failure is None:
+            break
+        outcomes[remaining[len(finished)].key] = failure
+        remaining = remaining[len(finished) + 1 :]
+    return outcomes
+
+
+def _run_in_one_child(tasks, limits, student_folder, confinement):
+    """Returns (outcomes of the tasks that finished, the outcome of the one that failed or None)."""
     sys.stdout.flush()
     sys.stderr.flush()
     if confinement.hidden_folders:
         _libc()  # load it here, once, rather than in every child
     read_end, write_end = os.pipe()
     output_read, output_write = os.pipe()
-    started = time.perf_counter()
     pid = os.fork()
     if pid == 0:  # child: never returns
         os.close(read_end)
         os.close(output_read)
-        _child_main(task, write_end, output_write, limits, student_folder, confinement)
+        _child_main(tasks, write_end, output_write, limits, student_folder, confinement)
     os.close(write_end)
     os.close(output_write)
-    output = _CappedOutput(limits.output_bytes)
-    frame, timed_out = b"", False
+    stream = _ChildStream(read_end, output_read, limits.output_bytes)
+    finished: dict[str, ChildOutcome] = {}
+    failure: tuple[Status, str] | None = None
+    started = time.perf_counter()
     try:
-        frame, timed_out = _read_with_deadline(read_end, output_read, output, started + limits.timeout_s)
+        for index, task in enumerate(tasks):
+            started = time.perf_counter()
+            frame, ending = stream.next_frame(started + task.timeout_s)
+            if frame is None:
+                failure = (ending, _ENDINGS[ending].format(timeout=task.timeout_s))
+                break
+            outcome = _decode(frame, stream.output_of(index, student_folder), time.perf_counter() - started)
+            if outcome is None:
+                failure = (Status.PROTOCOL_ERROR, "the process sent back an unreadable or forged result")
+                break
+            finished[task.key] = outcome
     finally:
-        os.close(read_end)
+        timed_out = failure is not None and failure[0] is Status.TIMEOUT
         wait_status = _reap(pid, grace_s=0.0 if timed_out else 1.0)
-        output.drain(output_read)
-        os.close(output_read)
-    seconds = time.perf_counter() - started
-    captured = output.text()
-    if student_folder is not None:
-        # Warnings name files by absolute path; relative paths read better and do not depend on
-        # where the submission was unpacked (batch, Gradescope and `grade` then agree exactly).
-        captured = captured.replace(str(Path(student_folder).resolve()) + os.sep, "")
-    if timed_out:
-        return ChildOutcome(
-            Status.TIMEOUT,
-            f"timed out after {limits.timeout_s:g} s (an infinite loop, or far too much work?)",
-            captured_output=captured,
-            seconds=seconds,
-        )
-    if not frame:
-        return ChildOutcome(
-            Status.CRASHED, _describe_death(wait_status), captured_output=captured, seconds=seconds
-        )
+        stream.drain_output()
+        stream.close()
+    if failure is None:
+        return finished, None
+    status, message = failure
+    if status is Status.CRASHED:
+        message = _describe_death(wait_status)
+    captured = stream.output_of(len(finished), student_folder)
+    return finished, ChildOutcome(status, message, captured_output=captured, seconds=time.perf_counter() - started)
+
+
+def _decode(frame: bytes, captured: str, seconds: float) -> ChildOutcome | None:
     try:
         message = wire.decode(frame)
-    except wire.WireError as error:
-        return ChildOutcome(
-            Status.PROTOCOL_ERROR,
-            f"the process sent back an unreadable result ({error})",
-            captured_output=captured,
-            seconds=seconds,
-        )
-    try:
         status = Status(message.get(_STATUS_KEY))
-    except ValueError:
-        return ChildOutcome(Status.PROTOCOL_ERROR, "the process sent back a forged result", seconds=seconds)
+    except (wire.WireError, ValueError):
+        return None
     outputs = {
-        key[len(_OUTPUT_PREFIX) :]: value
-        for key, value in message.items()
-        if key.startswith(_OUTPUT_PREFIX)
+        key[len(_OUTPUT_PREFIX) :]: value for key, value in message.items() if key.startswith(_OUTPUT_PREFIX)
     }
     unhidden = message.get(_UNHIDDEN_KEY)
     return ChildOutcome(
@@ -178,50 +223,202 @@ def run_isolated(
     )
 
 
-def _child_main(task, write_end: int, output_fd: int, limits: Limits, folder: Path | None, confinement: Confinement):
+class _TaskOutput:
+    """What one task printed: the first ``limit`` bytes kept, the rest only counted."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.kept = bytearray()
+        self.total = 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", errors="replace")
+        if self.total > self.limit:
+            text += f"\n... (output truncated: {self.total} bytes in all)"
+        return text
+
+
+class _ChildStream:
+    """The parent's side of a child's two pipes: length-prefixed result frames, and the output
+    stream split into one :class:`_TaskOutput` per task at the end-of-task markers. The output is
+    drained all the time, so a print flood never blocks the child."""
+
+    def __init__(self, result_fd: int, output_fd: int, output_limit: int):
+        self.result_fd, self.output_fd = result_fd, output_fd
+        self.output_open = True
+        self.result_buffer = bytearray()
+        self.outputs = [_TaskOutput(output_limit)]
+        self.output_limit = output_limit
+        self.carry = b""
+
+    def next_frame(self, deadline: float) -> tuple[bytes | None, Status]:
+        """The next frame, or (None, TIMEOUT / CRASHED) when the deadline passes or the child ends."""
+        while True:
+            frame = self._take_frame()
+            if frame is not None:
+                return frame, Status.OK
+            if len(self.result_buffer) > wire.MAX_MESSAGE_BYTES:
+                return None, Status.PROTOCOL_ERROR
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return None, Status.TIMEOUT
+            watched = [self.result_fd] + ([self.output_fd] if self.output_open else [])
+            ready, _, _ = select.select(watched, [], [], remaining)
+            if not ready:
+                return None, Status.TIMEOUT
+            if self.output_fd in ready:
+                self._read_output()
+            if self.result_fd in ready:
+                chunk = os.read(self.result_fd, 1 << 20)
+                if not chunk:
+                    frame = self._take_frame()
+                    return (frame, Status.OK) if frame is not None else (None, Status.CRASHED)
+                self.result_buffer += chunk
+
+    def _take_frame(self) -> bytes | None:
+        if len(self.result_buffer) < _LENGTH.size:
+            return None
+        (length,) = _LENGTH.unpack_from(self.result_buffer)
+        end = _LENGTH.size + length
+        if len(self.result_buffer) < end:
+            return None
+        frame = bytes(self.result_buffer[_LENGTH.size : end])
+        del self.result_buffer[:end]
+        return frame
+
+    def _read_output(self) -> None:
+        try:
+            chunk = os.read(self.output_fd, 1 << 16)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.output_open = False
+            return
+        data = self.carry + chunk
+        while (position := data.find(_END_OF_TASK)) >= 0:
+            self.outputs[-1].add(data[:position])
+            self.outputs.append(_TaskOutput(self.output_limit))
+            data = data[position + len(_END_OF_TASK) :]
+        self.carry = _marker_prefix_at_end(data)  # a marker may be split across two reads
+        self.outputs[-1].add(data[: len(data) - len(self.carry)])
+
+    def output_of(self, index: int, student_folder: Path | None) -> str:
+        """What task ``index`` printed. Waits briefly for its end marker, which the child writes
+        to the output pipe just before the task's frame."""
+        deadline = time.perf_counter() + 0.5
+        while len(self.outputs) <= index + 1 and self.output_open and time.perf_counter() < deadline:
+            ready, _, _ = select.select([self.output_fd], [], [], max(0.0, deadline - time.perf_counter()))
+            if not ready:
+                break
+            self._read_output()
+        if index >= len(self.outputs):
+            return ""
+        text = self.outputs[index].text()
+        if student_folder is not None:
+            # Warnings name files by absolute path; relative paths read better and do not depend on
+            # where the submission was unpacked (batch, Gradescope and `grade` then agree exactly).
+            text = text.replace(str(Path(student_folder).resolve()) + os.sep, "")
+        return text
+
+    def drain_output(self) -> None:
+        """Reads what is left without blocking (the child and its group are dead by now)."""
+        os.set_blocking(self.output_fd, False)
+        try:
+            while self.output_open:
+                self._read_output()
+        except (BlockingIOError, OSError):
+            pass
+        if self.carry:
+            self.outputs[-1].add(self.carry)
+            self.carry = b""
+
+    def close(self) -> None:
+        os.close(self.result_fd)
+        os.close(self.output_fd)
+
+
+def _marker_prefix_at_end(data: bytes) -> bytes:
+    """The longest end of ``data`` that could be the start of an end-of-task marker."""
+    for size in range(min(len(data), len(_END_OF_TASK) - 1), 0, -1):
+        if data.endswith(_END_OF_TASK[:size]):
+            return data[-size:]
+    return b""
+
+
+def _child_main(tasks, write_end: int, output_fd: int, limits: Limits, folder: Path | None, confinement: Confinement):
     try:
-        os.setpgid(0, 0)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        # A crash report from an inherited faulthandler (pytest, IPython) would bypass the capture.
-        faulthandler.disable()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)  # input() gets EOF at once instead of waiting for a terminal
-        os.dup2(output_fd, 1)
-        os.dup2(output_fd, 2)
-        _close_inherited_files(keep=write_end)
-        # The parent's sys.std* may be pytest's capture objects or a Jupyter kernel's socket
-        # streams; the child's prints must go to the pipe above and nowhere else.
-        sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
-        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
-        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
-        _reset_warnings()
+        _become_confined_child(output_fd, write_end)
         unhidden = hide_folders(confinement.hidden_folders)
-        _apply_limits(limits)
+        _apply_limits(limits, cpu_seconds=sum(task.timeout_s for task in tasks))
+        setup_error = None
         try:
             if confinement.bans is not None:
                 bans_module.install(confinement.bans)
-            outputs = task()
-            message = {_OUTPUT_PREFIX + key: value for key, value in outputs.items()}
-            message[_STATUS_KEY] = Status.OK.value
+        except Exception as error:  # our bug, not the student's: every task says so
+            setup_error = f"the grader could not set up the sandbox: {error}"
+        for task in tasks:
+            if setup_error:
+                message = {_STATUS_KEY: Status.EXCEPTION.value, _MESSAGE_KEY: setup_error}
+            else:
+                message = _run_task(task, folder)
             message[_UNHIDDEN_KEY] = unhidden
+            frame = wire.encode(message)
+            _flush_quietly()
             try:
-                frame = wire.encode(message)
-            except TypeError as error:
-                raise ProbeError(
-                    "the result cannot be graded: " + str(error).replace(_OUTPUT_PREFIX, "")
-                ) from None
-        except BaseException as error:  # everything the student can raise becomes a message
-            status, text = classify_exception(error, folder)
-            frame = wire.encode({_STATUS_KEY: status.value, _MESSAGE_KEY: text, _UNHIDDEN_KEY: unhidden})
-        _flush_quietly()
-        view = memoryview(frame)
-        while view:
-            written = os.write(write_end, view)
-            view = view[written:]
+                os.write(1, _END_OF_TASK)
+            except OSError:
+                pass
+            _write_all(write_end, _LENGTH.pack(len(frame)) + frame)
     except BaseException:
         pass
     finally:
         os._exit(0)
+
+
+def _run_task(task: Task, folder: Path | None) -> dict:
+    try:
+        outputs = task.run()
+        message = {_OUTPUT_PREFIX + key: value for key, value in outputs.items()}
+        message[_STATUS_KEY] = Status.OK.value
+        try:
+            wire.encode(message)
+        except TypeError as error:
+            raise ProbeError("the result cannot be graded: " + str(error).replace(_OUTPUT_PREFIX, "")) from None
+        return message
+    except BaseException as error:  # everything the student can raise becomes a message
+        status, text = classify_exception(error, folder)
+        return {_STATUS_KEY: status.value, _MESSAGE_KEY: text}
+
+
+def _become_confined_child(output_fd: int, write_end: int) -> None:
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # A crash report from an inherited faulthandler (pytest, IPython) would bypass the capture.
+    faulthandler.disable()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # input() gets EOF at once instead of waiting for a terminal
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    _close_inherited_files(keep=write_end)
+    # The parent's sys.std* may be pytest's capture objects or a Jupyter kernel's socket
+    # streams; the child's prints must go to the pipe above and nowhere else.
+    sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+    _reset_warnings()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def classify_exception(error: BaseException, folder: Path | None) -> tuple[Status, str]:
@@ -268,12 +465,12 @@ def _close_inherited_files(keep: int) -> None:
     os.closerange(keep + 1, highest if highest != resource.RLIM_INFINITY else 65536)
 
 
-def _apply_limits(limits: Limits) -> None:
+def _apply_limits(limits: Limits, cpu_seconds: float) -> None:
     if limits.memory_bytes is not None:
         current = _mapped_bytes()
         cap = current + limits.memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    cpu_seconds = math.ceil(limits.timeout_s) + 1
+    cpu_seconds = math.ceil(cpu_seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     if limits.file_size_bytes is not None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the cap fail instead of killing
@@ -296,66 +493,6 @@ def _flush_quietly() -> None:
             stream.flush()
         except BaseException:
             pass
-
-
-class _CappedOutput:
-    """Keeps the first ``limit`` bytes the child prints and counts the rest, which is discarded."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.kept = bytearray()
-        self.total = 0
-
-    def add(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        room = self.limit - len(self.kept)
-        if room > 0:
-            self.kept += chunk[:room]
-
-    def drain(self, fd: int) -> None:
-        """Reads what is left without blocking (the child and its group are dead by now)."""
-        os.set_blocking(fd, False)
-        try:
-            while chunk := os.read(fd, 1 << 16):
-                self.add(chunk)
-        except (BlockingIOError, OSError):
-            pass
-
-    def text(self) -> str:
-        text = self.kept.decode("utf-8", errors="replace")
-        if self.total > self.limit:
-            text += f"\n... (output truncated: {self.total} bytes in all)"
-        return text
-
-
-def _read_with_deadline(
-    result_fd: int, output_fd: int, output: _CappedOutput, deadline: float
-) -> tuple[bytes, bool]:
-    """Reads the result frame until EOF, draining the child's output meanwhile so a print flood
-    can never block it. Returns (frame, timed_out)."""
-    chunks, size = [], 0
-    watched = [result_fd, output_fd]
-    while True:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return b"", True
-        ready, _, _ = select.select(watched, [], [], remaining)
-        if not ready:
-            return b"", True
-        if output_fd in ready:
-            chunk = os.read(output_fd, 1 << 16)
-            if chunk:
-                output.add(chunk)
-            else:
-                watched.remove(output_fd)
-        if result_fd in ready:
-            chunk = os.read(result_fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks), False
-            size += len(chunk)
-            if size > wire.MAX_MESSAGE_BYTES:
-                return b"", False
-            chunks.append(chunk)
 
 
 def _reap(pid: int, grace_s: float) -> int:
