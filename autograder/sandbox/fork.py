@@ -7,8 +7,8 @@ start a fresh Python with numpy. A child:
 * gets stdin from /dev/null, its stdout/stderr into a pipe the parent drains, no other inherited file,
 * hides folders and installs bans (:class:`Confinement`), then applies resource limits,
 * runs its tasks one after another, classifying any exception into a student-facing message, and
-  after each task writes a marker to its output and one :mod:`~autograder.sandbox.wire` frame (with
-  an 8-byte length) to the result pipe; it leaves with ``os._exit``.
+  after each task flushes its output and writes one :mod:`~autograder.sandbox.wire` frame (with an
+  8-byte length) to the result pipe; it leaves with ``os._exit``.
 
 :func:`run_tasks` runs a list of tasks (a unit's checks) in as few children as possible: the
 student's module is imported once per child instead of once per check, which is most of a check's
@@ -16,8 +16,12 @@ cost. Each task has its own wall-clock deadline; a task that hangs, kills its ch
 ``os._exit``) or sends garbage gets that outcome, and the tasks after it continue in a new child,
 so a crash or a timeout still costs exactly one check. :func:`run_isolated` is one task.
 
-The parent decodes frames (never unpickles), splits the captured output at the markers so that each
-task gets what it printed, and turns every way a child can end into a :class:`ChildOutcome`.
+The parent decodes frames (never unpickles) and turns every way a child can end into a
+:class:`ChildOutcome`. The two run in lockstep: after each frame the child waits for the parent's
+acknowledgement on a third pipe. When a task's frame arrives, everything that task printed is
+already in the output pipe (the child flushed it first), so the parent reads the pipe dry, gives
+that output to the task, and only then lets the child go on: each check shows what it printed, and
+nothing printed can shift another check's share.
 """
 
 from __future__ import annotations
@@ -102,8 +106,6 @@ _STATUS_KEY = "__status__"
 _MESSAGE_KEY = "__message__"
 _OUTPUT_PREFIX = "out:"
 _UNHIDDEN_KEY = "__unhidden__"
-#: Written to the child's output after each task, so the parent can tell whose output is whose.
-_END_OF_TASK = b"\0\x1eautograder: end of task\x1e\0"
 _LENGTH = struct.Struct("<Q")
 _ENDINGS = {
     Status.TIMEOUT: "timed out after {timeout:g} s (an infinite loop, or far too much work?)",
@@ -166,14 +168,15 @@ def _run_in_one_child(tasks, limits, student_folder, confinement):
         _libc()  # load it here, once, rather than in every child
     read_end, write_end = os.pipe()
     output_read, output_write = os.pipe()
+    go_on_read, go_on_write = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: never returns
-        os.close(read_end)
-        os.close(output_read)
-        _child_main(tasks, write_end, output_write, limits, student_folder, confinement)
-    os.close(write_end)
-    os.close(output_write)
-    stream = _ChildStream(read_end, output_read, limits.output_bytes)
+        for fd in (read_end, output_read, go_on_write):
+            os.close(fd)
+        _child_main(tasks, (write_end, go_on_read), output_write, limits, student_folder, confinement)
+    for fd in (write_end, output_write, go_on_read):
+        os.close(fd)
+    stream = _ChildStream(read_end, output_read, go_on_write, limits.output_bytes)
     finished: dict[str, ChildOutcome] = {}
     failure: tuple[Status, str] | None = None
     started = time.perf_counter()
@@ -184,22 +187,25 @@ def _run_in_one_child(tasks, limits, student_folder, confinement):
             if frame is None:
                 failure = (ending, _ENDINGS[ending].format(timeout=task.timeout_s))
                 break
-            outcome = _decode(frame, stream.output_of(index, student_folder), time.perf_counter() - started)
+            outcome = _decode(frame, stream.end_task(student_folder), time.perf_counter() - started)
+            stream.let_child_go_on()
             if outcome is None:
                 failure = (Status.PROTOCOL_ERROR, "the process sent back an unreadable or forged result")
                 break
             finished[task.key] = outcome
-    finally:
         timed_out = failure is not None and failure[0] is Status.TIMEOUT
         wait_status = _reap(pid, grace_s=0.0 if timed_out else 1.0)
-        stream.drain_output()
+        # What the failing task printed (the child and its group are dead: nothing blocks).
+        captured = stream.end_task(student_folder) if failure is not None else ""
+    finally:
+        if failure is None and "wait_status" not in locals():  # interrupted (Ctrl-C): leave no child
+            _reap(pid, grace_s=0.0)
         stream.close()
     if failure is None:
         return finished, None
     status, message = failure
     if status is Status.CRASHED:
         message = _describe_death(wait_status)
-    captured = stream.output_of(len(finished), student_folder)
     return finished, ChildOutcome(status, message, captured_output=captured, seconds=time.perf_counter() - started)
 
 
@@ -245,17 +251,16 @@ class _TaskOutput:
 
 
 class _ChildStream:
-    """The parent's side of a child's two pipes: length-prefixed result frames, and the output
-    stream split into one :class:`_TaskOutput` per task at the end-of-task markers. The output is
-    drained all the time, so a print flood never blocks the child."""
+    """The parent's side of a child's two pipes: length-prefixed result frames, and the output of
+    the task running now. The output is drained all the time, so a print flood never blocks the
+    child."""
 
-    def __init__(self, result_fd: int, output_fd: int, output_limit: int):
-        self.result_fd, self.output_fd = result_fd, output_fd
+    def __init__(self, result_fd: int, output_fd: int, go_on_fd: int, output_limit: int):
+        self.result_fd, self.output_fd, self.go_on_fd = result_fd, output_fd, go_on_fd
         self.output_open = True
         self.result_buffer = bytearray()
-        self.outputs = [_TaskOutput(output_limit)]
         self.output_limit = output_limit
-        self.carry = b""
+        self.current = _TaskOutput(output_limit)
 
     def next_frame(self, deadline: float) -> tuple[bytes | None, Status]:
         """The next frame, or (None, TIMEOUT / CRASHED) when the deadline passes or the child ends."""
@@ -292,68 +297,49 @@ class _ChildStream:
         del self.result_buffer[:end]
         return frame
 
-    def _read_output(self) -> None:
+    def _read_output(self) -> bool:
+        """Reads one chunk into the current task's output; False when nothing was there."""
         try:
             chunk = os.read(self.output_fd, 1 << 16)
+        except BlockingIOError:
+            return False
         except OSError:
             chunk = b""
         if not chunk:
             self.output_open = False
-            return
-        data = self.carry + chunk
-        while (position := data.find(_END_OF_TASK)) >= 0:
-            self.outputs[-1].add(data[:position])
-            self.outputs.append(_TaskOutput(self.output_limit))
-            data = data[position + len(_END_OF_TASK) :]
-        self.carry = _marker_prefix_at_end(data)  # a marker may be split across two reads
-        self.outputs[-1].add(data[: len(data) - len(self.carry)])
+            return False
+        self.current.add(chunk)
+        return True
 
-    def output_of(self, index: int, student_folder: Path | None) -> str:
-        """What task ``index`` printed. Waits briefly for its end marker, which the child writes
-        to the output pipe just before the task's frame."""
-        deadline = time.perf_counter() + 0.5
-        while len(self.outputs) <= index + 1 and self.output_open and time.perf_counter() < deadline:
-            ready, _, _ = select.select([self.output_fd], [], [], max(0.0, deadline - time.perf_counter()))
-            if not ready:
-                break
-            self._read_output()
-        if index >= len(self.outputs):
-            return ""
-        text = self.outputs[index].text()
+    def end_task(self, student_folder: Path | None) -> str:
+        """What the task that just ended printed: the pipe is read dry first (without blocking)."""
+        if self.output_open:
+            os.set_blocking(self.output_fd, False)
+            while self._read_output():
+                pass
+            os.set_blocking(self.output_fd, True)
+        text, self.current = self.current.text(), _TaskOutput(self.output_limit)
         if student_folder is not None:
             # Warnings name files by absolute path; relative paths read better and do not depend on
             # where the submission was unpacked (batch, Gradescope and `grade` then agree exactly).
             text = text.replace(str(Path(student_folder).resolve()) + os.sep, "")
         return text
 
-    def drain_output(self) -> None:
-        """Reads what is left without blocking (the child and its group are dead by now)."""
-        os.set_blocking(self.output_fd, False)
+    def let_child_go_on(self) -> None:
         try:
-            while self.output_open:
-                self._read_output()
-        except (BlockingIOError, OSError):
+            os.write(self.go_on_fd, b".")
+        except OSError:  # the child is gone; the next read says how
             pass
-        if self.carry:
-            self.outputs[-1].add(self.carry)
-            self.carry = b""
 
     def close(self) -> None:
-        os.close(self.result_fd)
-        os.close(self.output_fd)
+        for fd in (self.result_fd, self.output_fd, self.go_on_fd):
+            os.close(fd)
 
 
-def _marker_prefix_at_end(data: bytes) -> bytes:
-    """The longest end of ``data`` that could be the start of an end-of-task marker."""
-    for size in range(min(len(data), len(_END_OF_TASK) - 1), 0, -1):
-        if data.endswith(_END_OF_TASK[:size]):
-            return data[-size:]
-    return b""
-
-
-def _child_main(tasks, write_end: int, output_fd: int, limits: Limits, folder: Path | None, confinement: Confinement):
+def _child_main(tasks, pipes: tuple[int, int], output_fd: int, limits: Limits, folder: Path | None, confinement: Confinement):
+    write_end, go_on = pipes
     try:
-        _become_confined_child(output_fd, write_end)
+        _become_confined_child(output_fd, keep=(write_end, go_on))
         unhidden = hide_folders(confinement.hidden_folders)
         _apply_limits(limits, cpu_seconds=sum(task.timeout_s for task in tasks))
         setup_error = None
@@ -369,12 +355,10 @@ def _child_main(tasks, write_end: int, output_fd: int, limits: Limits, folder: P
                 message = _run_task(task, folder)
             message[_UNHIDDEN_KEY] = unhidden
             frame = wire.encode(message)
-            _flush_quietly()
-            try:
-                os.write(1, _END_OF_TASK)
-            except OSError:
-                pass
+            _flush_quietly()  # the task's output reaches the pipe before its frame does
             _write_all(write_end, _LENGTH.pack(len(frame)) + frame)
+            if not os.read(go_on, 1):  # the parent has read this task's output, or is gone
+                break
     except BaseException:
         pass
     finally:
@@ -396,7 +380,7 @@ def _run_task(task: Task, folder: Path | None) -> dict:
         return {_STATUS_KEY: status.value, _MESSAGE_KEY: text}
 
 
-def _become_confined_child(output_fd: int, write_end: int) -> None:
+def _become_confined_child(output_fd: int, keep: tuple[int, ...]) -> None:
     os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     # A crash report from an inherited faulthandler (pytest, IPython) would bypass the capture.
@@ -405,7 +389,7 @@ def _become_confined_child(output_fd: int, write_end: int) -> None:
     os.dup2(null, 0)  # input() gets EOF at once instead of waiting for a terminal
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
-    _close_inherited_files(keep=write_end)
+    _close_inherited_files(keep)
     # The parent's sys.std* may be pytest's capture objects or a Jupyter kernel's socket
     # streams; the child's prints must go to the pipe above and nowhere else.
     sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
@@ -457,12 +441,16 @@ def _reset_warnings() -> None:
     warnings.showwarning = show
 
 
-def _close_inherited_files(keep: int) -> None:
-    """Closes every descriptor but stdin/stdout/stderr and the result pipe: the student's code gets
-    no handle on the parent's files, sockets or other children's pipes."""
+def _close_inherited_files(keep: tuple[int, ...]) -> None:
+    """Closes every descriptor but stdin/stdout/stderr and the ones in ``keep`` (the child's pipes):
+    the student's code gets no handle on the parent's files, sockets or other children's pipes."""
     highest = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    os.closerange(3, keep)
-    os.closerange(keep + 1, highest if highest != resource.RLIM_INFINITY else 65536)
+    highest = highest if highest != resource.RLIM_INFINITY else 65536
+    start = 3
+    for fd in sorted(keep):
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, highest)
 
 
 def _apply_limits(limits: Limits, cpu_seconds: float) -> None:
