@@ -7,10 +7,10 @@ has a part of that name) or a single check id (``linear.predict.values``).
 from __future__ import annotations
 
 from ..checks import Check, Visibility
-from . import linear
+from . import linear, losses, mlp
 from .unit import Unit
 
-UNITS: dict[str, Unit] = {unit.name: unit for unit in (linear.UNIT,)}
+UNITS: dict[str, Unit] = {unit.name: unit for unit in (linear.UNIT, mlp.UNIT, losses.UNIT)}
 
 
 class UnknownSelection(ValueError):

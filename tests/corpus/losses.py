@@ -1,0 +1,211 @@
+"""Unit 3 (losses): the mistakes students really make, and what the grader must say."""
+
+from . import Mutation
+
+M = "losses"
+
+CE_BACKWARD = (
+    "# Hint: one line from the cache; do not forget the 1/N of the mean.\n"
+    "        ### BEGIN SOLUTION\n"
+    "        return (cache.probabilities - cache.targets) / cache.targets.shape[0]"
+)
+CE_SMOOTHING_AND_LOSS = (
+    "        targets = (1.0 - self.label_smoothing) * targets + self.label_smoothing / C\n"
+    "        shifted = Z - Z.max(axis=1, keepdims=True)\n"
+    "        exp = np.exp(shifted)\n"
+    "        total = exp.sum(axis=1, keepdims=True)\n"
+    "        log_p = shifted - np.log(total)\n"
+    "        self.cache = LogitCache(probabilities=exp / total, targets=targets)\n"
+    "        return float(-np.sum(targets * log_p) / N)\n"
+)
+GAUSSIAN_RETURN = (
+    "        self.cache = GaussianCache(residual=residual, variance=variance)\n"
+    "        return float(np.sum(pieces) / residual.shape[0])\n"
+)
+
+MUTATIONS = [
+    # --- MSE
+    Mutation(
+        "MSE averaged over every element (torch's mean)", M,
+        "return float(np.sum(residual * residual) / residual.shape[0])",
+        "return float(np.mean(residual * residual))",
+        {"losses.mse.forward": "divided by n*d", "losses.mse.hidden": "divided by n*d",
+         "losses.mse.finite_differences": "factor of about 3"},
+    ),
+    Mutation(
+        "MSE gradient divided by N*D", M,
+        "return 2.0 * cache.residual / cache.residual.shape[0]",
+        "return 2.0 * cache.residual / cache.residual.size",
+        {"losses.mse.backward": "divided by n*d"},
+    ),
+    Mutation(
+        "MSE gradient sign flipped", M,
+        "return 2.0 * cache.residual / cache.residual.shape[0]",
+        "return -2.0 * cache.residual / cache.residual.shape[0]",
+        {"losses.mse.backward": "opposite sign", "losses.mse.finite_differences": "opposite sign",
+         "losses.outliers.l2_pulled_away": "mseloss.backward"},
+    ),
+    Mutation(
+        "MSE gradient without the factor 2 of the square", M,
+        "return 2.0 * cache.residual / cache.residual.shape[0]",
+        "return cache.residual / cache.residual.shape[0]",
+        {"losses.mse.backward": "factor 2", "losses.mse.finite_differences": "factor of about 0.5"},
+    ),
+    # --- L1
+    Mutation(
+        "L1 subgradient 1 at zero (r >= 0)", M,
+        "return np.sign(cache.residual) / cache.residual.shape[0]",
+        "return np.where(cache.residual >= 0, 1.0, -1.0) / cache.residual.shape[0]",
+        {"losses.l1.zero_residual": "subgradient 0"},
+    ),
+    Mutation(
+        "L1 gradient without the 1/N", M,
+        "return np.sign(cache.residual) / cache.residual.shape[0]",
+        "return np.sign(cache.residual)",
+        {"losses.l1.backward": "n=5 times too large", "losses.l1.finite_differences": "n=5 times too large"},
+    ),
+    Mutation(
+        "L1 returns the per-sample losses", M,
+        "return float(np.sum(np.abs(residual)) / residual.shape[0])",
+        "return np.sum(np.abs(residual), axis=1)",
+        {"losses.l1.forward": "should be a single number", "losses.l1.contract": "not a python float"},
+    ),
+    Mutation(
+        "L1 subtracts the target in place", M,
+        "        residual = Y_hat - Y\n        self.cache = ResidualCache(residual)\n"
+        "        return float(np.sum(np.abs(residual))",
+        "        residual = Y_hat\n        residual -= Y\n        self.cache = ResidualCache(residual)\n"
+        "        return float(np.sum(np.abs(residual))",
+        {"losses.l1.contract": "changed its argument y_hat in place"},
+    ),
+    # --- Huber
+    Mutation(
+        "Huber linear piece without - delta / 2", M,
+        "self.delta * (size - 0.5 * self.delta))",
+        "self.delta * size)",
+        {"losses.huber.forward": "the linear piece must be delta * (|r| - delta / 2)"},
+    ),
+    Mutation(
+        "Huber gradient not clipped", M,
+        "return np.clip(cache.residual, -self.delta, self.delta) / cache.residual.shape[0]",
+        "return cache.residual / cache.residual.shape[0]",
+        {"losses.huber.backward": "np.clip(r, -delta, delta) / n",
+         "losses.huber.finite_differences": "not the derivative"},
+    ),
+    Mutation(
+        "Huber ignores delta", M,
+        "pieces = np.where(size <= self.delta, 0.5 * residual * residual, self.delta * (size - 0.5 * self.delta))",
+        "pieces = np.where(size <= 1.0, 0.5 * residual * residual, 1.0 * (size - 0.5))",
+        {"losses.huber.forward": "does not follow delta"},
+    ),
+    # --- cross-entropy
+    Mutation(
+        "CE gradient without the 1/N", M,
+        CE_BACKWARD,
+        CE_BACKWARD.replace(" / cache.targets.shape[0]", ""),
+        {"losses.ce.backward": "n=5 times too large", "losses.ce.finite_differences": "n=5 times too large"},
+    ),
+    Mutation(
+        "CE gradient sign flipped", M,
+        CE_BACKWARD,
+        CE_BACKWARD.replace("(cache.probabilities - cache.targets)", "(cache.targets - cache.probabilities)"),
+        {"losses.ce.backward": "opposite sign", "losses.ce.finite_differences": "opposite sign"},
+    ),
+    Mutation(
+        "softmax without the max shift", M,
+        "shifted = Z - Z.max(axis=1, keepdims=True)",
+        "shifted = Z",
+        {"losses.ce.extreme_values": "subtract each row's maximum",
+         "losses.relative_logits.no_overflow_warnings": "np.exp overflowed"},
+    ),
+    Mutation(
+        "log of the softmax instead of the log-softmax", M,
+        "log_p = shifted - np.log(total)",
+        "log_p = np.log(exp / total)",
+        {"losses.ce.extreme_values": "rather than np.log(softmax(z))",
+         "losses.relative_logits.no_overflow_warnings": "np.log was given 0"},
+    ),
+    Mutation(
+        "CE without the log-sum-exp normaliser", M,
+        "return float(-np.sum(targets * log_p) / N)",
+        "return float(-np.sum(targets * Z) / N)",
+        {"losses.ce.forward": "log-sum-exp normaliser is missing",
+         "losses.relative_logits.shift_invariance": "minus the average shift"},
+    ),
+    Mutation(
+        "label smoothing spread over the other classes only", M,
+        "targets = (1.0 - self.label_smoothing) * targets + self.label_smoothing / C",
+        "targets = (1.0 - self.label_smoothing) * targets + self.label_smoothing / (C - 1) * (1.0 - targets)",
+        {"losses.ce.label_smoothing": "all c classes"},
+    ),
+    Mutation(
+        "label smoothing forgotten in backward", M,
+        CE_SMOOTHING_AND_LOSS,
+        CE_SMOOTHING_AND_LOSS.replace("        targets = (1.0", "        smoothed = (1.0").replace(
+            "-np.sum(targets * log_p)", "-np.sum(smoothed * log_p)"),
+        {"losses.ce.label_smoothing": "without label smoothing",
+         "losses.ce.finite_differences": "not the derivative"},
+    ),
+    Mutation(
+        "probability targets reduced to their argmax (one-hot vs labels)", M,
+        "targets = np.eye(C)[Y] if Y.ndim == 1 else Y",
+        "targets = np.eye(C)[Y if Y.ndim == 1 else Y.argmax(axis=1)]",
+        {"losses.ce.targets": "argmax"},
+    ),
+    # --- binary cross-entropy
+    Mutation(
+        "BCE in the naive log-sigmoid form", M,
+        "pieces = np.maximum(Z, 0.0) - Z * Y + np.log1p(small)",
+        "pieces = -Y * np.log(probabilities) - (1 - Y) * np.log(1 - probabilities)",
+        {"losses.bce.extreme_values": "stable form", "losses.bce.no_overflow_warnings": "np.log was given 0"},
+    ),
+    Mutation(
+        "BCE sigmoid as 1 / (1 + exp(-z))", M,
+        "probabilities = np.where(Z >= 0, 1.0 / (1.0 + small), small / (1.0 + small))",
+        "probabilities = 1.0 / (1.0 + np.exp(-Z))",
+        {"losses.bce.no_overflow_warnings": "np.exp overflowed"},
+    ),
+    # --- Gaussian NLL
+    Mutation(
+        "log of the unclamped variance", M,
+        "pieces = 0.5 * (np.log(variance) + residual * residual / variance)",
+        "pieces = 0.5 * (np.log(var) + residual * residual / variance)",
+        {"losses.gaussian_nll.clamp": "clamp the variance before taking its log"},
+    ),
+    Mutation(
+        "variance gradient 0 where the clamp is active", M,
+        "d_var = 0.5 * (1.0 / cache.variance - cache.residual**2 / cache.variance**2) / N",
+        "d_var = np.where(cache.variance > self.eps, "
+        "0.5 * (1.0 / cache.variance - cache.residual**2 / cache.variance**2) / N, 0.0)",
+        {"losses.gaussian_nll.clamp": "passes the gradient through"},
+    ),
+    Mutation(
+        "variance gradient without the square", M,
+        "cache.residual**2 / cache.variance**2",
+        "cache.residual**2 / cache.variance",
+        {"losses.gaussian_nll.backward": "var squared",
+         "losses.gaussian_nll.finite_differences": "not the derivative",
+         "losses.gaussian_mle.learned_variance": "blew up"},
+    ),
+    Mutation(
+        "full=True constant added once per sample", M,
+        "        if self.full:\n            pieces = pieces + 0.5 * math.log(2.0 * math.pi)\n" + GAUSSIAN_RETURN,
+        GAUSSIAN_RETURN.replace(
+            "residual.shape[0])", "residual.shape[0] + (0.5 * math.log(2.0 * math.pi) if self.full else 0.0))"),
+        {"losses.gaussian_nll.forward": "belongs to every element",
+         "losses.gaussian_mle.unit_variance": "belongs to every element"},
+    ),
+    Mutation(
+        "variance clamped in place", M,
+        "variance = np.maximum(var, self.eps)",
+        "variance = np.maximum(var, self.eps, out=var)",
+        {"losses.gaussian_nll.contract": "changed its argument var in place"},
+    ),
+    Mutation(
+        "mean gradient sign flipped with a learned variance", M,
+        "GaussianNLLGradients(mu=cache.residual / cache.variance / N",
+        "GaussianNLLGradients(mu=-cache.residual / cache.variance / N",
+        {"losses.gaussian_nll.backward": "opposite sign",
+         "losses.gaussian_mle.learned_variance": "check the signs"},
+    ),
+]
