@@ -143,13 +143,13 @@ class MSELoss(Loss):
     def forward(self, Y_hat: np.ndarray, Y: np.ndarray) -> float:
         """Args: Y_hat (N, D) predictions; Y (N, D) targets. Returns the loss as a Python float."""
         # Hint: keep r = Y_hat - Y in self.cache = ResidualCache(r); divide the sum of squares by N = rows.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("MSELoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
         """Returns dloss/dY_hat, (N, D), for the inputs of the last ``forward``."""
         cache = self._cached()
         # Hint: the derivative of r**2 is 2 r, and the 1/N of the mean stays.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("MSELoss.backward: not implemented yet")
 
 
 class L1Loss(Loss):
@@ -168,13 +168,13 @@ class L1Loss(Loss):
     def forward(self, Y_hat: np.ndarray, Y: np.ndarray) -> float:
         """Args: Y_hat (N, D) predictions; Y (N, D) targets. Returns the loss as a Python float."""
         # Hint: like MSELoss.forward, with |r| in place of r**2.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("L1Loss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
         """Returns dloss/dY_hat, (N, D): sign(r) / N, and 0 where Y_hat == Y."""
         cache = self._cached()
         # Hint: np.sign gives -1, 0 or +1; a test such as r >= 0 would give 1 at r = 0.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("L1Loss.backward: not implemented yet")
 
 
 class HuberLoss(Loss):
@@ -202,13 +202,13 @@ class HuberLoss(Loss):
     def forward(self, Y_hat: np.ndarray, Y: np.ndarray) -> float:
         """Args: Y_hat (N, D) predictions; Y (N, D) targets. Returns the loss as a Python float."""
         # Hint: np.where(|r| <= self.delta, quadratic piece, linear piece), then sum and divide by N.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("HuberLoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
         """Returns dloss/dY_hat, (N, D): r where |r| <= delta, delta * sign(r) beyond, over N."""
         cache = self._cached()
         # Hint: np.clip(r, -delta, delta) is the derivative of both pieces at once.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("HuberLoss.backward: not implemented yet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,13 +253,13 @@ class CrossEntropyLoss(Loss):
         Returns the loss as a Python float.
         """
         # Hint: subtract each row's max before np.exp; turn labels into one-hot rows with np.eye(C)[Y].
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("CrossEntropyLoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
         """Returns dloss/dZ, (N, C): (softmax(Z) - q) / N with the same (smoothed) targets q as forward."""
         cache = self._cached()
         # Hint: one line from the cache; do not forget the 1/N of the mean.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("CrossEntropyLoss.backward: not implemented yet")
 
 
 class BCEWithLogitsLoss(Loss):
@@ -284,13 +284,13 @@ class BCEWithLogitsLoss(Loss):
         """Args: Z (N, D) logits; Y (N, D) targets in [0, 1] (labels 0/1, or probabilities).
         Returns the loss as a Python float."""
         # Hint: the stable form above (np.log1p helps), and sigma(Z) from e = exp(-|Z|) for the cache.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("BCEWithLogitsLoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
         """Returns dloss/dZ, (N, D): (sigma(Z) - Y) / N."""
         cache = self._cached()
         # Hint: the same one line as for CrossEntropyLoss.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("BCEWithLogitsLoss.backward: not implemented yet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,14 +342,14 @@ class GaussianNLLLoss(Loss):
         Returns the loss as a Python float.
         """
         # Hint: v = np.maximum(var, self.eps) (a new array: never clamp var itself); cache r and v.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("GaussianNLLLoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray | GaussianNLLGradients:
         """Returns dloss/dmu, (N, D), after ``forward(mu, Y)``; after ``forward(mu, Y, var)`` returns
         ``GaussianNLLGradients(mu=dloss/dmu, var=dloss/dvar)``, both (N, D)."""
         cache = self._cached()
         # Hint: the variance gradient uses the clamped v, also where var < eps (see the class docstring).
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("GaussianNLLLoss.backward: not implemented yet")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ class Linear(Layer):
         self.db: np.ndarray | None = None
         self.cache: LinearCache | None = None
         # Hint: pick the standard deviation from `init`, then W = rng.normal(0.0, std, size=(D_in, D_out)).
-        raise NotImplementedError("__init__: not implemented yet")
+        raise NotImplementedError("Linear.__init__: not implemented yet")
 
     @classmethod
     def from_parameters(cls, W: np.ndarray, b: np.ndarray) -> "Linear":
@@ -157,7 +157,7 @@ class Linear(Layer):
             (N, D_out) outputs.
         """
         # Hint: keep X in a LinearCache for the backward pass; one matrix product and a broadcast add.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("Linear.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """Gradients of ``Y = X @ W + b`` by the chain rule, with ``dY = dL/dY``:
@@ -175,17 +175,17 @@ class Linear(Layer):
             (N, D_in) gradient with respect to the input X.
         """
         # Hint: match the shapes: dW must be (D_in, D_out), the bias was added to every row.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("Linear.backward: not implemented yet")
 
     def parameters(self) -> list[np.ndarray]:
         """``[W, b]``: the layer's own arrays (not copies), so in-place updates reach the layer."""
         # Hint: return the attributes themselves, in the order W, b.
-        raise NotImplementedError("parameters: not implemented yet")
+        raise NotImplementedError("Linear.parameters: not implemented yet")
 
     def gradients(self) -> list[np.ndarray]:
         """``[dW, db]`` from the last ``backward``, in the order of :meth:`parameters`."""
         # Hint: the same order as parameters().
-        raise NotImplementedError("gradients: not implemented yet")
+        raise NotImplementedError("Linear.gradients: not implemented yet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,12 +212,12 @@ class ReLU(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X: (N, D) -> (N, D) ``max(X, 0)``; X itself stays unchanged."""
         # Hint: np.maximum (not np.max) compares elementwise and returns a new array.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("ReLU.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dY: (N, D) -> dX (N, D): ``dY`` where the input was positive, 0 elsewhere."""
         # Hint: multiply dY by the derivative; do not write into dY, the caller still owns it.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("ReLU.backward: not implemented yet")
 
 
 @dataclass
@@ -241,12 +241,12 @@ class LeakyReLU(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X: (N, D) -> (N, D)."""
         # Hint: np.where(condition, value_if_true, value_if_false) builds a new array.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("LeakyReLU.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dY: (N, D) -> dX (N, D)."""
         # Hint: the slope on the negative side is negative_slope, not 0.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("LeakyReLU.backward: not implemented yet")
 
 
 @dataclass
@@ -272,12 +272,12 @@ class Sigmoid(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X: (N, D) -> (N, D) sigma(X), with no overflow even at |x| = 1000."""
         # Hint: exp(-|x|) lies in (0, 1] and never overflows; both forms of sigma can be written with it.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("Sigmoid.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dY: (N, D) -> dX = dY * y * (1 - y), with y the output of the forward pass."""
         # Hint: use the cached output y, not the input x.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("Sigmoid.backward: not implemented yet")
 
 
 @dataclass
@@ -301,12 +301,12 @@ class Tanh(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X: (N, D) -> (N, D) tanh(X)."""
         # Hint: np.tanh; keep the output for the backward pass.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("Tanh.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dY: (N, D) -> dX = dY * (1 - y**2)."""
         # Hint: square the cached output y.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("Tanh.backward: not implemented yet")
 
 
 @dataclass
@@ -340,12 +340,12 @@ class GELU(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X: (N, D) -> (N, D) GELU(X) (tanh approximation)."""
         # Hint: compute t = tanh(u(X)) once and keep it with X for the backward pass.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("GELU.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dY: (N, D) -> dX = dY * GELU'(x) (both terms of the product rule)."""
         # Hint: two terms: d(0.5 x)/dx * (1 + t), and 0.5 x * d(tanh(u))/dx (chain rule through u).
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("GELU.backward: not implemented yet")
 
 
 @dataclass
@@ -375,12 +375,12 @@ class Softmax(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X: (N, D) scores -> (N, D) probabilities, each row summing to 1."""
         # Hint: axis=1 and keepdims=True keep the row-wise max and sum broadcastable against X.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("Softmax.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dY: (N, D) -> dX (N, D), the full Jacobian of each row applied to dY (see above)."""
         # Hint: each output depends on every input of its row, so the diagonal y (1 - y) is not enough.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("Softmax.backward: not implemented yet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,22 +405,22 @@ class Sequential(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X: (N, D_0) -> (N, D_L), through every layer in order."""
         # Hint: feed each layer's output to the next.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("Sequential.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dY: (N, D_L) -> dX (N, D_0), through every layer's backward in reverse order."""
         # Hint: the last layer's backward comes first (reversed(...)).
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("Sequential.backward: not implemented yet")
 
     def parameters(self) -> list[np.ndarray]:
         """Every layer's parameters, first layer first: ``[W1, b1, W2, b2, ...]`` (live arrays)."""
         # Hint: one flat list, not a list of lists.
-        raise NotImplementedError("parameters: not implemented yet")
+        raise NotImplementedError("Sequential.parameters: not implemented yet")
 
     def gradients(self) -> list[np.ndarray]:
         """Every layer's gradients, in the order of :meth:`parameters`."""
         # Hint: the same loop as parameters().
-        raise NotImplementedError("gradients: not implemented yet")
+        raise NotImplementedError("Sequential.gradients: not implemented yet")
 
 
 #: The activation functions an MLP can use between its affine layers, by name.
@@ -460,7 +460,7 @@ class MLP(Sequential):
         self.activation = activation
         layers: list[Layer] = []
         # Hint: one Linear per pair of consecutive sizes, ACTIVATIONS[activation]() between them.
-        raise NotImplementedError("__init__: not implemented yet")
+        raise NotImplementedError("MLP.__init__: not implemented yet")
         super().__init__(*layers)
 
 
@@ -490,22 +490,22 @@ class Residual(Layer):
             ValueError: f changed the shape (it must map (N, D) to (N, D)).
         """
         # Hint: one addition; a new array, so X stays unchanged.
-        raise NotImplementedError("forward: not implemented yet")
+        raise NotImplementedError("Residual.forward: not implemented yet")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dY: (N, D) -> dX (N, D): the skip path's dY plus the branch's gradient."""
         # Hint: two paths from X to the output, so two contributions to dX.
-        raise NotImplementedError("backward: not implemented yet")
+        raise NotImplementedError("Residual.backward: not implemented yet")
 
     def parameters(self) -> list[np.ndarray]:
         """The parameters of f (live arrays)."""
         # Hint: the skip path has no parameters.
-        raise NotImplementedError("parameters: not implemented yet")
+        raise NotImplementedError("Residual.parameters: not implemented yet")
 
     def gradients(self) -> list[np.ndarray]:
         """The gradients of f, in the order of :meth:`parameters`."""
         # Hint: the same as parameters(), for the gradients.
-        raise NotImplementedError("gradients: not implemented yet")
+        raise NotImplementedError("Residual.gradients: not implemented yet")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def render_report(report: Report, *, colour: bool = False, stream: TextIO | None
 
 
 def _render_failure(result: CheckResult, colour: bool, stream: TextIO) -> None:
-    label = "not implemented yet" if result.status is ResultStatus.NOT_IMPLEMENTED else result.description
+    label = result.message if result.status is ResultStatus.NOT_IMPLEMENTED else result.description
     stream.write(f"      {_paint('✗', 'red', colour)} {result.id}: {label}\n")
     if result.status is ResultStatus.NOT_IMPLEMENTED:
         return

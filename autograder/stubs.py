@@ -34,13 +34,18 @@ class SolutionRegion:
 
 
 def _owner(lines: list[str], index: int, indent: str) -> str:
+    """The function around line ``index``, as ``name`` or ``Class.name`` for a method."""
+    names = []
     for line in reversed(lines[:index]):
         match = _DEF.match(line)
         if match:
             own_indent = match.group(1) if match.group(1) is not None else match.group(3)
             if len(own_indent) < len(indent):
-                return match.group(2) or match.group(4)
-    return "this part"
+                names.append(match.group(2) or match.group(4))
+                indent = own_indent
+                if not indent:
+                    break
+    return ".".join(reversed(names)) if names else "this part"
 
 
 def solution_regions(source: str, path: Path = Path("<source>")) -> list[SolutionRegion]:

@@ -62,7 +62,7 @@ class Model:
 
 class Model:
     def g(self):
-        raise NotImplementedError("g: not implemented yet")
+        raise NotImplementedError("Model.g: not implemented yet")
 '''
 
 
