@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from .grading import GradingOptions, ReferenceProvider, SolutionsReference, grade_submission
+from .grading import (
+    GradingOptions,
+    ReferenceProvider,
+    SolutionsReference,
+    grade_submission,
+)
 from .paths import solutions_dir
 from .results import Report
 from .submission import locate_submission

@@ -36,10 +36,15 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import Sequence, TextIO
 
 from .checks import Check
-from .grading import GradingOptions, ReferenceProvider, judge_submission, probe_submission
+from .grading import (
+    GradingOptions,
+    ReferenceProvider,
+    judge_submission,
+    probe_submission,
+)
 from .render import render_report
 from .results import CheckResult, Report, ResultStatus, format_points
 from .sandbox import ChildOutcome

@@ -23,10 +23,10 @@ from . import api
 from .batch import BatchError, describe_summary, grade_batch
 from .gradescope import write_bundle
 from .grading import GradingOptions
-from .sandbox import Limits
 from .paths import assignments_dir, solutions_dir
 from .plots import write_curve_plots
 from .render import render_report, use_colour
+from .sandbox import Limits
 from .stubs import StubError, stale_assignments, write_assignments
 from .units import UNITS, UnknownSelection
 

@@ -17,7 +17,17 @@ from typing import Mapping, Protocol, Sequence
 
 from .checks import Check, Outputs, Verdict
 from .results import CheckResult, Report, ResultStatus
-from .sandbox import Bans, ChildOutcome, Confinement, Implementation, Limits, Status, Task, run_isolated, run_tasks
+from .sandbox import (
+    Bans,
+    ChildOutcome,
+    Confinement,
+    Implementation,
+    Limits,
+    Status,
+    Task,
+    run_isolated,
+    run_tasks,
+)
 
 _STATUS_OF_OUTCOME = {
     Status.NOT_IMPLEMENTED: ResultStatus.NOT_IMPLEMENTED,

@@ -20,7 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import REPO_ROOT, Measurement, Result, Timing, print_results  # first: sys.path
+from timing import (  # first: sys.path
+    REPO_ROOT,
+    Measurement,
+    Result,
+    Timing,
+    print_results,
+)
 
 from autograder import api
 from autograder.batch import Progress, grade_batch

@@ -22,8 +22,12 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-
-from timing import Result, Timing, print_results, time_call  # first: puts the checkout on sys.path
+from timing import (  # first: puts the checkout on sys.path
+    Result,
+    Timing,
+    print_results,
+    time_call,
+)
 
 from autograder.gradcheck import GradientReport, check_gradient
 

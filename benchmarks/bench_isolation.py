@@ -14,7 +14,12 @@ grader's process holds.
 
 from __future__ import annotations
 
-from timing import Result, Timing, print_results, time_call  # first: puts the checkout on sys.path
+from timing import (  # first: puts the checkout on sys.path
+    Result,
+    Timing,
+    print_results,
+    time_call,
+)
 
 import autograder.api  # noqa: F401  (loaded for its memory footprint, see the module docstring)
 from autograder.paths import solutions_dir

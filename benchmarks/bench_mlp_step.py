@@ -39,8 +39,14 @@ import sys
 import time
 
 import numpy as np
-
-from timing import REPO_ROOT, Result, Timing, format_seconds, print_results, time_call  # first: sys.path
+from timing import (  # first: sys.path
+    REPO_ROOT,
+    Result,
+    Timing,
+    format_seconds,
+    print_results,
+    time_call,
+)
 
 RATIO_TARGET = 1.5
 SIZES = (784, 256, 10)

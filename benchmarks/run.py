@@ -16,13 +16,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from timing import REPO_ROOT, Result, format_seconds  # first: puts the checkout on sys.path
-
 import numpy as np
-
 from bench_check import BUG, CHECK_TARGET_S, bench_check
-from bench_gradcheck import DATA_SEED, DIRECTION_SEED, GRADCHECK_TARGET_S, bench_gradcheck
+from bench_gradcheck import (
+    DATA_SEED,
+    DIRECTION_SEED,
+    GRADCHECK_TARGET_S,
+    bench_gradcheck,
+)
 from bench_isolation import bench_isolation
+from timing import (  # first: puts the checkout on sys.path
+    REPO_ROOT,
+    Result,
+    format_seconds,
+)
 
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -31,6 +30,19 @@ def results_by_id(report):
 
 def feedback_text(result) -> str:
     return "\n".join([result.message, result.hint or "", *result.details]).lower()
+
+
+def assert_caught_with_hints(mutation, tmp_path, parts):
+    """Grades ``mutation`` applied to the reference on ``parts``: it must lose points, and every
+    check it names must fail with its promised hint fragment. The body of every unit's corpus test."""
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "submission"), parts=parts)
+    assert report.score < report.max_score
+    results = results_by_id(report)
+    for check_id, fragment in mutation.must_fail.items():
+        result = results[check_id]
+        assert not result.passed, f"{check_id} passed for {mutation.name!r}"
+        assert fragment.lower() in feedback_text(result), (check_id, result.message, result.hint)
+    return report
 
 
 def load_reference(name: str):

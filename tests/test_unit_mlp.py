@@ -9,13 +9,24 @@ import pytest
 
 from autograder import api
 from autograder.checks import part_of
-from autograder.evidence import ConvergenceCheck, GradientCheck, ReferenceCheck, call_recording_warnings
+from autograder.evidence import (
+    ConvergenceCheck,
+    GradientCheck,
+    ReferenceCheck,
+    call_recording_warnings,
+)
 from autograder.gradcheck import check_gradient
 from autograder.results import ResultStatus
 from autograder.units import UNITS
 from autograder.units import mlp as unit
 
-from .conftest import ASSIGNMENTS, SOLUTIONS, feedback_text, load_reference, results_by_id
+from .conftest import (
+    ASSIGNMENTS,
+    SOLUTIONS,
+    assert_caught_with_hints,
+    load_reference,
+    results_by_id,
+)
 from .corpus.mlp import MUTATIONS
 
 reference = load_reference("mlp")
@@ -93,16 +104,8 @@ def test_corpus_is_large_enough_and_covers_every_part():
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.name for m in MUTATIONS])
 def test_buggy_variant_loses_points_with_the_right_hint(mutation, tmp_path):
-    submission = mutation.apply(SOLUTIONS, tmp_path / "submission")
     # Only the parts the variant must fail (their checks run the code the variant changed).
-    parts = sorted({part_of(check_id) for check_id in mutation.must_fail})
-    report = api.grade(submission, parts=parts)
-    assert report.score < report.max_score
-    results = results_by_id(report)
-    for check_id, fragment in mutation.must_fail.items():
-        result = results[check_id]
-        assert not result.passed, f"{check_id} passed for {mutation.name!r}"
-        assert fragment.lower() in feedback_text(result), (check_id, result.message, result.hint)
+    assert_caught_with_hints(mutation, tmp_path, parts=sorted({part_of(check_id) for check_id in mutation.must_fail}))
 
 
 def test_failing_dependency_is_named_in_dependent_checks(tmp_path):

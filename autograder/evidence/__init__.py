@@ -7,7 +7,13 @@
 * :class:`PropertyCheck`: shapes, inputs not mutated, determinism, stability, statistics.
 """
 
-from .cases import Case, as_number_array, call_recording_warnings, expect_tuple, fresh_copy
+from .cases import (
+    Case,
+    as_number_array,
+    call_recording_warnings,
+    expect_tuple,
+    fresh_copy,
+)
 from .convergence import ConvergenceCheck
 from .gradient import GradientCheck, GradientProblem
 from .properties import InputsUnchangedCheck, PropertyCheck

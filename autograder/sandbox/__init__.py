@@ -1,7 +1,16 @@
 """Isolation of untrusted code: forked children, a pickle-free wire format, resource limits."""
 
 from .bans import DEFAULT_FORBIDDEN_MODULES, Bans
-from .fork import ChildOutcome, Confinement, Limits, ProbeError, Status, Task, run_isolated, run_tasks
+from .fork import (
+    ChildOutcome,
+    Confinement,
+    Limits,
+    ProbeError,
+    Status,
+    Task,
+    run_isolated,
+    run_tasks,
+)
 from .loader import Implementation, SubmissionImportError
 
 __all__ = [

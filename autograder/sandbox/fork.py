@@ -41,10 +41,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from . import bans as bans_module, wire
+from . import bans as bans_module
+from . import wire
 from .bans import Bans, ForbiddenCall, ForbiddenImport
 from .hiding import _libc, hide_folders
-from .loader import SubmissionImportError, describe_exception, short_traceback, student_location
+from .loader import (
+    SubmissionImportError,
+    describe_exception,
+    short_traceback,
+    student_location,
+)
 
 
 class ProbeError(Exception):

@@ -22,7 +22,7 @@ docs/unit-losses.md lists the checks, their points and what each hint detects.
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
