@@ -201,6 +201,17 @@ def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResul
     return noted
 
 
+def _timeout_hint(check: Check, outcome: ChildOutcome) -> str | None:
+    if outcome.status is Status.TIMEOUT and check.timeout_s is not None:
+        # Checks with their own (longer) limit train or loop for many steps: slow code is likelier
+        # than a hang there.
+        return (
+            "this check runs your code for many steps: Python loops over samples or elements can "
+            "make it too slow; use whole-array numpy operations (X @ W, np.maximum, ...)."
+        )
+    return None
+
+
 def _result(check: Check, outcome: ChildOutcome, reference: Outputs | str | None) -> CheckResult:
     base = dict(
         id=check.id,
@@ -211,7 +222,10 @@ def _result(check: Check, outcome: ChildOutcome, reference: Outputs | str | None
         seconds=outcome.seconds,
     )
     if outcome.status is not Status.OK:
-        return CheckResult(status=_STATUS_OF_OUTCOME[outcome.status], score=0.0, message=outcome.message, **base)
+        return CheckResult(
+            status=_STATUS_OF_OUTCOME[outcome.status], score=0.0, message=outcome.message,
+            summary=outcome.summary, hint=_timeout_hint(check, outcome), **base,
+        )
     if isinstance(reference, str):
         return CheckResult(status=ResultStatus.ERROR, score=0.0, message=f"grader error: {reference}", **base)
     try:

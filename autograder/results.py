@@ -8,6 +8,7 @@ message and hint but never the details (inputs, expected values, worst elements)
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -39,6 +40,8 @@ class CheckResult:
     seconds: float = 0.0
     #: parts this check builds on that fail their own checks (see Check.depends_on)
     failing_dependencies: tuple[str, ...] = ()
+    #: the message as a hidden check may show it (no exception text); empty: ``message`` is safe
+    summary: str = ""
 
     @property
     def unit(self) -> str:
@@ -56,9 +59,13 @@ class CheckResult:
         """What a student is shown about this result (redacted for hidden checks)."""
         if self.passed:
             return []
-        lines = [self.message] if self.message else []
+        hidden = self.visibility is Visibility.HIDDEN
+        message = redact(self.summary or self.message) if hidden else self.message
+        lines = [message] if message else []
+        if hidden and self.summary:
+            lines.append("(the details of a hidden check are not shown; the public checks of this part show them)")
         if self.hint:
-            lines.append(f"hint: {self.hint}")
+            lines.append(f"hint: {redact(self.hint) if hidden else self.hint}")
         if self.failing_dependencies:
             lines.append(
                 f"note: this check also runs your {', '.join(self.failing_dependencies)}, which "
@@ -109,6 +116,15 @@ class Report:
         if self.notes:
             document["output"] = "\n".join(self.notes)
         return document
+
+
+_SHAPE = re.compile(r"\(\d+(?:, ?\d+)*,?\)")
+_BATCH = re.compile(r"\bN=\d+")
+
+
+def redact(text: str) -> str:
+    """``text`` without the shapes and batch sizes of a hidden check's inputs."""
+    return _BATCH.sub("N", _SHAPE.sub("(...)", text))
 
 
 def _round(value: float) -> float | int:

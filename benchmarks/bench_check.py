@@ -1,7 +1,8 @@
-"""Wall time of ``autograder check linear`` as a student runs it: a fresh Python each time.
+"""Wall time of ``autograder check`` as a student runs it: a fresh Python each time.
 
-Target (from the issue): the check of Unit 1 finishes in under 1.5 s on the 2-core machine, Python
-start-up and imports included. Three submissions are timed:
+Targets (from the issues), on the 2-core machine, Python start-up and imports included: the check
+of Unit 1 under 1.5 s; Units 2 and 3 together under 2 s; the whole course under 5 s. For Unit 1,
+three submissions are timed:
 
 * ``solutions``: the reference, full marks;
 * ``assignments``: the stubs, every part raises NotImplementedError;
@@ -31,6 +32,8 @@ from typing import Callable
 from timing import REPO_ROOT, Measurement, Result, Timing, print_results, time_call
 
 CHECK_TARGET_S = 1.5
+TWO_UNITS_TARGET_S = 2.0
+COURSE_TARGET_S = 5.0
 DEFAULT_ROUNDS = 9
 
 #: The bug planted in the copy of solutions/: dW and db come out half as large (the factor 2 that
@@ -144,9 +147,9 @@ def build_commands(buggy_folder: Path) -> list[Command]:
     shown = "autograder" if len(grader) == 1 else "python -m autograder"
     python = sys.executable
 
-    def check(submission: str, what: str, expect: Callable[[str], str]) -> Command:
-        argv = grader + ["check", "linear", "--submission", submission]
-        return Command(f"`{shown} check linear` on {what}", argv, expect, CHECK_TARGET_S)
+    def check(submission: str, what: str, expect: Callable[[str], str], parts=("linear",), target=CHECK_TARGET_S) -> Command:
+        argv = grader + ["check", *parts, "--submission", submission]
+        return Command(f"`{shown} check {' '.join(parts)}` on {what}".replace("  ", " "), argv, expect, target)
 
     return [
         Command("baseline: `python -c pass`", [python, "-c", "pass"], expect_nothing),
@@ -154,6 +157,9 @@ def build_commands(buggy_folder: Path) -> list[Command]:
         check("solutions", "`solutions` (reference)", expect_full_marks),
         check("assignments", "`assignments` (stubs)", expect_zero),
         check(str(buggy_folder), "a copy of `solutions` with a bug", expect_partial),
+        check("solutions", "`solutions`", expect_full_marks, ("mlp", "losses"), TWO_UNITS_TARGET_S),
+        check("solutions", "`solutions` (the whole course)", expect_full_marks, (), COURSE_TARGET_S),
+        check("assignments", "`assignments` (the whole course, stubs)", expect_zero, (), COURSE_TARGET_S),
     ]
 
 

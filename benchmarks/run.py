@@ -17,14 +17,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from bench_check import BUG, CHECK_TARGET_S, bench_check
+from bench_batch import BATCH_TARGET_S, JOBS, STUDENTS, bench_batch
+from bench_check import BUG, CHECK_TARGET_S, COURSE_TARGET_S, TWO_UNITS_TARGET_S, bench_check
 from bench_gradcheck import (
     DATA_SEED,
     DIRECTION_SEED,
     GRADCHECK_TARGET_S,
     bench_gradcheck,
 )
-from bench_isolation import bench_isolation
+from bench_isolation import ISOLATION_TARGET_S, bench_isolation
+from bench_mlp_step import RATIO_TARGET, bench_mlp_step
 from timing import (  # first: puts the checkout on sys.path
     REPO_ROOT,
     Result,
@@ -143,7 +145,20 @@ def render(results: list[Result], facts: dict[str, str], load_before: str, load_
         "  of the data). The failing case passes 2 x the gradient, which makes the check localise the",
         "  worst element by bisection; it has no target.",
         "* `run_isolated`: a sandboxed run of a task returning one number, in a process that has",
-        "  imported `autograder.api` (fork cost grows with the parent's memory), after 10 warm-up runs.",
+        "  imported `autograder.api` (fork cost grows with the parent's memory), after 10 warm-up runs;",
+        f"  bare, and with a student's confinement (target < {format_seconds(ISOLATION_TARGET_S)}): forbidden",
+        "  modules installed and the reference folder hidden in a private mount namespace. Inside",
+        "  `autograder check`, a unit's checks share one child, so a check pays far less than this.",
+        f"* Units 2 and 3 together (target < {format_seconds(TWO_UNITS_TARGET_S)}) and the whole course",
+        f"  (target < {format_seconds(COURSE_TARGET_S)}) are timed like Unit 1, in the same interleaved rounds.",
+        f"* MLP training step (target: at most {RATIO_TARGET}x torch): 784-256-10, batch 128, float64; forward,",
+        "  softmax-cross-entropy gradient, backward, SGD; the reference and torch interleaved step by",
+        "  step on the same weights (`benchmarks/bench_mlp_step.py`, docs/benchmarks-mlp.md for the",
+        "  thread-count story). Judged by the ratio in the notes, not by the time column.",
+        f"* Batch grading (target < {format_seconds(BATCH_TARGET_S)}): {STUDENTS} generated students with every unit,",
+        f"  each file drawn from reference / stub / a corpus variant, 3 hostile and 1 infinite loop; {JOBS}",
+        "  workers; every student's JSON compared with grading that student alone, and grades.csv",
+        "  compared across runs (byte-identical).",
         "",
     ]
     return "\n".join(lines)
@@ -156,8 +171,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--check-rounds", type=int, default=9, help="rounds of subprocess runs (>= 7)")
     parser.add_argument("--gradcheck-runs", type=int, default=30, help="runs per gradient case (>= 20)")
     parser.add_argument("--isolation-runs", type=int, default=300, help="sandboxed runs (>= 200)")
+    parser.add_argument("--mlp-steps", type=int, default=300, help="timed MLP steps per side (>= 100)")
+    parser.add_argument("--batch-runs", type=int, default=3, help="batch gradings of the class (>= 3)")
     args = parser.parse_args(argv)
-    for name, minimum in (("check_rounds", 7), ("gradcheck_runs", 20), ("isolation_runs", 200)):
+    for name, minimum in (("check_rounds", 7), ("gradcheck_runs", 20), ("isolation_runs", 200),
+                          ("mlp_steps", 100), ("batch_runs", 3)):
         if getattr(args, name) < minimum:
             parser.error(f"--{name.replace('_', '-')} must be at least {minimum}")
     return args
@@ -172,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         ("autograder check", lambda: bench_check(args.check_rounds)),
         ("gradient check", lambda: bench_gradcheck(args.gradcheck_runs)),
         ("isolation", lambda: bench_isolation(args.isolation_runs)),
+        ("MLP training step vs torch", lambda: bench_mlp_step(args.mlp_steps)[0]),
+        ("batch grading", lambda: bench_batch(args.batch_runs)),
     ):
         print(f"running: {name} ...", file=sys.stderr, flush=True)
         results.extend(bench())

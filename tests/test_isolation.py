@@ -200,3 +200,31 @@ def test_student_warnings_reach_the_captured_output_even_under_pytest(tmp_path):
     assert result.passed
     assert "linear_model.py:" in result.captured_output and "UserWarning: careful with b" in result.captured_output
     assert str(tmp_path) not in result.captured_output  # paths are shown relative to the submission
+
+
+def test_hidden_checks_do_not_show_exception_text_shapes_or_batch_sizes(tmp_path):
+    leak = "    raise ValueError('inputs were ' + repr(X[:1]) + ' of shape ' + str(X.shape))\n"
+    results = grade(submission_with(tmp_path, predict_body=leak))
+    public = "\n".join(results["linear.predict.values"].feedback_lines())
+    hidden = "\n".join(results["linear.predict.hidden"].feedback_lines())
+    assert "inputs were array" in public
+    assert "raised ValueError at linear_model.py line" in hidden
+    assert "inputs were" not in hidden and "array(" not in hidden and "shape (" not in hidden
+
+
+def test_hidden_hints_do_not_name_shapes_or_the_batch_size(tmp_path):
+    source = (SOLUTIONS / "linear_model.py").read_text().replace("db = dY_hat.sum(axis=0)", "db = dY_hat")
+    results = grade(submission_with(tmp_path, source=source))
+    public = results["linear.gradients.values"].hint
+    hidden = results["linear.gradients.hidden"].feedback_lines()
+    assert "N=5" in public and "(5, 2)" in public
+    assert any("batch axis" in line for line in hidden)
+    assert not any("N=" in line or "(7, 3)" in line for line in hidden)
+
+
+def test_a_training_check_that_times_out_suggests_vectorising(tmp_path):
+    slow = "    import time\n    time.sleep(0.05)\n    return X @ W + b\n"  # 300 steps: 15 s
+    report = api.grade(submission_with(tmp_path, predict_body=slow), parts=["linear.fit.least_squares"], options=QUICK)
+    result = report.results[0]
+    assert result.status is ResultStatus.ERROR and "timed out" in result.message
+    assert "whole-array numpy operations" in result.hint

@@ -106,12 +106,16 @@ class ChildOutcome:
     captured_output: str = ""
     seconds: float = 0.0
     unhidden_reason: str | None = None
+    #: the message without anything the code's inputs could have put in it (an exception's text,
+    #: a traceback): what a hidden check may show. Empty means: the message itself is safe.
+    summary: str = ""
 
 
 _STATUS_KEY = "__status__"
 _MESSAGE_KEY = "__message__"
 _OUTPUT_PREFIX = "out:"
 _UNHIDDEN_KEY = "__unhidden__"
+_SUMMARY_KEY = "__summary__"
 _LENGTH = struct.Struct("<Q")
 _ENDINGS = {
     Status.TIMEOUT: "timed out after {timeout:g} s (an infinite loop, or far too much work?)",
@@ -232,6 +236,7 @@ def _decode(frame: bytes, captured: str, seconds: float) -> ChildOutcome | None:
         captured,
         seconds,
         unhidden_reason=str(unhidden) if unhidden else None,
+        summary=str(message.get(_SUMMARY_KEY) or ""),
     )
 
 
@@ -383,7 +388,7 @@ def _run_task(task: Task, folder: Path | None) -> dict:
         return message
     except BaseException as error:  # everything the student can raise becomes a message
         status, text = classify_exception(error, folder)
-        return {_STATUS_KEY: status.value, _MESSAGE_KEY: text}
+        return {_STATUS_KEY: status.value, _MESSAGE_KEY: text, _SUMMARY_KEY: summarize_exception(error, folder)}
 
 
 def _become_confined_child(output_fd: int, keep: tuple[int, ...]) -> None:
@@ -433,6 +438,17 @@ def classify_exception(error: BaseException, folder: Path | None) -> tuple[Statu
     text = describe_exception(error) + (f" at {where}" if where else "")
     trace = short_traceback(error, folder, with_exception=False)
     return Status.EXCEPTION, text + ("\n" + trace if trace else "")
+
+
+def summarize_exception(error: BaseException, folder: Path | None) -> str:
+    """The exception's type and the student's line, without its text (which may quote inputs)."""
+    if isinstance(error, (NotImplementedError, SubmissionImportError, ForbiddenImport, ForbiddenCall)):
+        return ""  # these messages say nothing about the inputs
+    where = student_location(error, folder) if folder is not None else None
+    kind = describe_exception(error).split(":", 1)[0]  # "raised ValueError", "called sys.exit(3)"
+    if isinstance(error, ProbeError):
+        kind = "returned a result that breaks the function's contract"
+    return kind + (f" at {where}" if where else "")
 
 
 def _reset_warnings() -> None:
