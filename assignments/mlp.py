@@ -262,8 +262,10 @@ class Sigmoid(Layer):
     Derivative, written with the OUTPUT y = sigma(x): ``sigma'(x) = y * (1 - y)``.
 
     Stability: ``exp(-x)`` overflows for x below about -709 (numpy warns and returns inf). For
-    x < 0 use the equal form ``exp(x) / (1 + exp(x))``, whose exp never overflows. An exp that
-    underflows to 0 (e.g. exp(-1000)) is harmless: the result is still right.
+    x < 0 use the equal form ``exp(x) / (1 + exp(x))``, whose exp never overflows. Careful:
+    ``np.where(x >= 0, a, b)`` computes both ``a`` and ``b`` on every element, so the overflow
+    happens anyway; compute ``z = np.exp(-np.abs(x))`` once and build both branches from it. An exp
+    that underflows to 0 (e.g. exp(-1000)) is harmless: the result is still right.
     """
 
     def __init__(self):

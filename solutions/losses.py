@@ -4,8 +4,10 @@ The lecture note names one loss function (손실 함수) per kind of problem, an
 
 * 회귀 (regression): MSE = (1/N) sum_i sum_d (y_i^(d) - y_hat_i^(d))**2. "Must it be a square?" A network
   that tries to fit outliers can be ruined by them; the L1 norm can be more robust to outliers than L2.
-* 분류 (classification): CE = -(1/N) sum_i sum_d y_i^(d) log y_hat_i^(d). Only one class is 1, so the
-  right class only has to score higher than the others: cross-entropy cares about *relative* logits.
+* 분류 (classification): CE = -(1/N) sum_i sum_d y_i^(d) log y_hat_i^(d). Only one class is 1, and the
+  note remarks that the right class only has to score higher than the others (strictly, that is what
+  accuracy asks; cross-entropy keeps rewarding a wider margin). What holds exactly: CE depends only
+  on the differences of the logits within a row, so adding a constant to a row changes nothing.
 * 확률 기반 (probabilistic): MLE = (1/N) sum_i sum_d log N(y_i^(d); y_hat_i^(d), 1). Probabilistic
   losses let a model report its confidence / uncertainty as well.
 
@@ -546,11 +548,12 @@ def plot_outlier_fits(data: OutlierData | None = None, lr: float = 0.1, steps: i
 
     A loss that is not implemented yet is left out and named in the title.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if data is None:
         data = make_outlier_data(np.random.default_rng(0))
-    figure, ax = plt.subplots(figsize=(6, 4))
+    figure = Figure(figsize=(6, 4))  # no pyplot: nothing is shown twice or left open in a notebook
+    ax = figure.subplots()
     inliers = ~data.is_outlier
     ax.scatter(data.x[inliers], data.y[inliers], s=14, color="0.4", label="data")
     ax.scatter(data.x[data.is_outlier], data.y[data.is_outlier], s=40, marker="x", color="red", label="outliers")
@@ -581,11 +584,12 @@ def plot_losses_of_residual(delta: float = 1.0, r_max: float = 3.0, points: int 
 
     A loss that is not implemented yet is left out and named in the title.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     residuals = np.linspace(-r_max, r_max, points)
     target = np.zeros((1, 1))
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
+    figure = Figure(figsize=(9, 3.5))
+    left, right = figure.subplots(1, 2)
     missing = []
     for name, loss in (("MSE (L2)", MSELoss()), ("L1", L1Loss()), (f"Huber, delta={delta:g}", HuberLoss(delta))):
         try:

@@ -734,8 +734,8 @@ def _no_warnings_check(id: str, name: str, case: Case, **common) -> PropertyChec
         return Verdict(
             False,
             f"{name}.forward / backward warned for inputs near +-1000: {harmful[0]}",
-            NO_WARNING_ADVICE[name] + " (A warning is more than noise: the value it warns about is inf or "
-            "NaN, and in a notebook graded by nbgrader any output on stderr scores the cell 0.)",
+            NO_WARNING_ADVICE[name] + " (A warning is more than noise: often the value it warns about "
+            "becomes inf or NaN, and in a notebook graded by nbgrader any output on stderr scores the cell 0.)",
         )
 
     return PropertyCheck(id, run=run, assess=assess, case=case, **common)
@@ -1026,10 +1026,6 @@ def _assess_chain(facts, x) -> Verdict:
 
 
 # ============================================================================ MLP
-
-
-MLP_ACTIVATION_CLASS = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "Sigmoid", "tanh": "Tanh",
-                        "gelu": "GELU"}
 
 
 def _network_case(seed: int, sizes: tuple[int, ...], activation: str, n: int) -> Case:
