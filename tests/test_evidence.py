@@ -65,3 +65,27 @@ def test_call_recording_warnings_catches_numpy_overflow_and_python_warnings():
     assert np.isinf(result[0])
     assert any("overflow" in text for text in caught) and any("careful" in text for text in caught)
     assert call_recording_warnings(lambda: np.exp(np.array([1.0])))[1] == []
+
+
+def softmax_check():
+    from autograder.evidence import NoWarningsCheck
+
+    case = Case("logits of 1000", {"Z": np.array([[1000.0, -1000.0, 0.0]])})
+    return NoWarningsCheck(
+        "toy.softmax.no_warnings", description="softmax at +-1000", points=1,
+        call=lambda impl, x: {"P": impl.function("toy", "softmax")(x["Z"])},
+        subject="softmax at +-1000", advice="subtract each row's maximum first.", case=case,
+    )
+
+
+def test_stable_code_passes_the_no_warnings_check(tmp_path):
+    source = "import numpy as np\ndef softmax(Z):\n    E = np.exp(Z - Z.max(axis=1, keepdims=True))\n    return E / E.sum(axis=1, keepdims=True)\n"
+    assert grade_source(tmp_path, source, softmax_check()).passed
+
+
+def test_overflowing_code_fails_with_the_cause_and_the_advice(tmp_path):
+    source = "import numpy as np\ndef softmax(Z):\n    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)\n"
+    result = grade_source(tmp_path, source, softmax_check())
+    assert not result.passed
+    assert "overflow encountered in exp" in result.message
+    assert result.hint.startswith("np.exp overflowed") and result.hint.endswith("subtract each row's maximum first.")

@@ -16,7 +16,7 @@ from .cases import (
 )
 from .convergence import ConvergenceCheck
 from .gradient import GradientCheck, GradientProblem
-from .properties import InputsUnchangedCheck, PropertyCheck
+from .properties import InputsUnchangedCheck, NoWarningsCheck, PropertyCheck
 from .reference import ReferenceCheck
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "GradientCheck",
     "GradientProblem",
     "InputsUnchangedCheck",
+    "NoWarningsCheck",
     "PropertyCheck",
     "ReferenceCheck",
     "as_number_array",

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..checks import Check, Outputs, Verdict
 from ..sandbox import Implementation
-from .cases import Case, as_number_array, fresh_copy
+from .cases import Case, as_number_array, call_recording_warnings, fresh_copy
 
 Run = Callable[[Implementation, Mapping[str, Any]], Mapping[str, Any]]
 Assess = Callable[[Outputs, Mapping[str, Any]], Verdict]
@@ -83,3 +83,56 @@ def _arrays_of(inputs: Mapping[str, Any]):
             for index, item in enumerate(value):
                 if isinstance(item, np.ndarray):
                     yield f"{name}[{index}]", item
+
+
+#: numpy's warning text -> what happened, most specific first (shown as the start of the hint).
+WARNING_CAUSES = (
+    ("overflow encountered in exp", "np.exp overflowed (exp of a number above ~709 is inf)"),
+    ("overflow", "a number overflowed float64's range"),
+    ("divide by zero encountered in log", "np.log was given 0"),
+    ("divide by zero", "a division by zero"),
+    ("invalid value", "an inf - inf, 0 * inf or inf / inf made a NaN"),
+)
+
+
+class NoWarningsCheck(PropertyCheck):
+    """``call(impl, inputs)`` on extreme inputs must return finite numbers and raise no numpy
+    warning (overflow, invalid value, division by zero; underflow to 0 is fine and not recorded).
+
+    A warning is more than noise: the value it warns about often becomes inf or NaN, and nbgrader
+    scores a notebook cell 0 when anything reaches stderr. ``subject`` names what was called
+    ("Sigmoid.forward / backward at +-1000"); ``advice`` says how to compute it stably.
+    """
+
+    def __init__(self, id: str, *, call: Callable[[Implementation, Mapping[str, Any]], Mapping[str, Any]],
+                 subject: str, advice: str, **kwargs):
+        self.subject, self.advice = subject, advice
+        super().__init__(id, run=self._run(call), assess=self._assess, **kwargs)
+
+    @staticmethod
+    def _run(call):
+        def run(impl, inputs):
+            results, caught = call_recording_warnings(lambda: call(impl, inputs))
+            facts = {f"result/{name}": as_number_array(value, name) for name, value in results.items()}
+            facts["warnings"] = "\n".join(caught)[:2000]
+            return facts
+
+        return run
+
+    def _assess(self, facts, inputs) -> Verdict:
+        # (call_recording_warnings leaves underflow out; filtered again for facts recorded otherwise)
+        raised = [line for line in str(facts.get("warnings") or "").splitlines()
+                  if line.strip() and "underflow" not in line]
+        finite = all(np.all(np.isfinite(np.asarray(value, dtype=np.float64)))
+                     for key, value in facts.items() if key.startswith("result/"))
+        if finite and not raised:
+            return Verdict.ok()
+        what = "returned inf or NaN" if not finite else "raised a numpy warning"
+        cause = next((cause for fragment, cause in WARNING_CAUSES if fragment in " ".join(raised)),
+                     "a number ran out of float64's range")
+        return Verdict(
+            False,
+            f"{self.subject} {what}" + (f": {raised[0]}" if raised else ""),
+            f"{cause}: {self.advice}",
+            tuple(f"warning: {line}" for line in raised[:3]),
+        )

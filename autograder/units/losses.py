@@ -34,10 +34,10 @@ from ..evidence import (
     GradientCheck,
     GradientProblem,
     InputsUnchangedCheck,
+    NoWarningsCheck,
     PropertyCheck,
     ReferenceCheck,
     as_number_array,
-    call_recording_warnings,
 )
 from ..sandbox import ProbeError
 from ..tolerance import DEFAULT, allclose, compare
@@ -637,52 +637,16 @@ GAUSSIAN_MISTAKES = (
 # ----------------------------------------------------------------------------- warnings at extreme inputs
 
 
-def _run_recording_warnings(spec: LossSpec):
-    def run(impl, x):
-        def forward_and_backward():
-            loss = _new_loss(impl, spec, x)
-            value = _forward(loss, spec, x)
-            return value, loss.backward()
+def _no_warnings_check(id: str, spec: LossSpec, class_name: str, advice: str, case: Case, **common) -> NoWarningsCheck:
+    def call(impl, x):
+        loss = _new_loss(impl, spec, x)
+        value = _forward(loss, spec, x)
+        return {"forward()": value, "backward()": loss.backward()}
 
-        (value, grad), caught = call_recording_warnings(forward_and_backward)
-        return {
-            "forward()": as_number_array(value, "forward()"),
-            "backward()": as_number_array(grad, "backward()"),
-            "warnings": "\n".join(caught),
-        }
-
-    return run
-
-
-#: numpy's warning text -> what happened, most specific first.
-WARNING_CAUSES = (
-    ("overflow encountered in exp", "np.exp overflowed (exp of a number above ~709 is inf)"),
-    ("overflow", "a number overflowed float64's range"),
-    ("divide by zero encountered in log", "np.log was given 0"),
-    ("divide by zero", "a division by zero"),
-    ("invalid value", "an inf - inf, 0 * inf or inf / inf made a NaN"),
-)
-
-
-def _assess_no_warnings(class_name: str, stable_hint: str):
-    def assess(facts, inputs) -> Verdict:
-        # call_recording_warnings leaves underflow out: a stable softmax meets exp(-20000) == 0.
-        raised = [line for line in str(facts.get("warnings", "")).splitlines() if line]
-        finite = all(np.all(np.isfinite(np.asarray(facts.get(key, np.nan), dtype=np.float64)))
-                     for key in ("forward()", "backward()"))
-        if finite and not raised:
-            return Verdict.ok()
-        what = "returned inf or NaN" if not finite else "raised numpy warnings"
-        cause = next((cause for fragment, cause in WARNING_CAUSES if fragment in " ".join(raised)),
-                     "a number ran out of float64's range")
-        return Verdict(
-            False,
-            f"{class_name} {what} for logits of size up to {np.max(np.abs(inputs['Z'])):g}",
-            f"{cause}: {stable_hint}",
-            tuple(f"warning: {line}" for line in raised[:3]),
-        )
-
-    return assess
+    size = f"{np.max(np.abs(case.inputs[spec.prediction])):g}"
+    return NoWarningsCheck(
+        id, call=call, subject=f"{class_name} for logits of size up to {size}", advice=advice, case=case, **common
+    )
 
 
 # ----------------------------------------------------------------------------- exercise: relative logits
@@ -1028,13 +992,10 @@ UNIT = Unit(
                           1, BCE_EXTREME),
             ),
             extra=(
-                PropertyCheck(
-                    "losses.bce.no_overflow_warnings",
+                _no_warnings_check(
+                    "losses.bce.no_overflow_warnings", BCE, "BCEWithLogitsLoss", STABLE_BCE_HINT, BCE_EXTREME[1],
                     description="BCEWithLogitsLoss at logits of +-1e4: finite, and no overflow warnings",
                     points=1,
-                    run=_run_recording_warnings(BCE),
-                    assess=_assess_no_warnings("BCEWithLogitsLoss", STABLE_BCE_HINT),
-                    case=BCE_EXTREME[1],
                 ),
             ),
         ),
@@ -1087,13 +1048,11 @@ UNIT = Unit(
             }, 6),
             depends_on=("losses.ce",),
         ),
-        PropertyCheck(
-            "losses.relative_logits.no_overflow_warnings",
+        _no_warnings_check(
+            "losses.relative_logits.no_overflow_warnings", CE, "CrossEntropyLoss", STABLE_SOFTMAX_HINT,
+            _extreme_classification_case(710, 6, 4, 1e4, 1000.0, label_smoothing=0.1),
             description="CrossEntropyLoss at logits of +-1000 and +-1e4: finite, and no overflow warnings",
             points=2,
-            run=_run_recording_warnings(CE),
-            assess=_assess_no_warnings("CrossEntropyLoss", STABLE_SOFTMAX_HINT),
-            case=_extreme_classification_case(710, 6, 4, 1e4, 1000.0, label_smoothing=0.1),
             depends_on=("losses.ce",),
         ),
         PropertyCheck(
