@@ -45,8 +45,16 @@ class InputsUnchangedCheck(PropertyCheck):
     Array lists (e.g. a list of weight matrices) are checked element by element.
     """
 
-    def __init__(self, id: str, *, call: Callable[[Implementation, Mapping[str, Any]], Any], function: str, **kwargs):
+    #: What to do instead, with ``{name}`` for the argument; a unit may give its own.
+    DEFAULT_HINT = (
+        "build new arrays (e.g. W - lr * dW) instead of updating {name} with -=, += or index "
+        "assignment; the caller still needs the original values."
+    )
+
+    def __init__(self, id: str, *, call: Callable[[Implementation, Mapping[str, Any]], Any], function: str,
+                 hint: str = DEFAULT_HINT, **kwargs):
         self.function_name = function
+        self.hint = hint
         super().__init__(id, run=self._run(call), assess=self._assess, **kwargs)
 
     @staticmethod
@@ -67,10 +75,7 @@ class InputsUnchangedCheck(PropertyCheck):
             if after is None or np.shape(after) != original.shape or not np.array_equal(after, original):
                 name = key.split("[")[0]
                 return Verdict(
-                    False,
-                    f"{self.function_name} changed its argument {name} in place",
-                    f"build new arrays (e.g. W - lr * dW) instead of updating {name} with -=, += or "
-                    "index assignment; the caller still needs the original values.",
+                    False, f"{self.function_name} changed its argument {name} in place", self.hint.format(name=name)
                 )
         return Verdict.ok()
 

@@ -159,6 +159,8 @@ class LossContractCheck(PropertyCheck):
         self.unchanged = InputsUnchangedCheck(
             id, call=_both_call(spec), function=f"{spec.class_name}.forward or backward", case=case,
             description="", points=0,
+            hint="build new arrays (e.g. r = Y_hat - Y, or v = np.maximum(var, eps)) instead of updating "
+                 "{name} with -=, += or index assignment; the caller still needs its values.",
         )
         super().__init__(id, run=self._run, assess=self._assess, case=case, **common)
 
