@@ -78,6 +78,11 @@ def describe(name: str, comparison: Comparison) -> tuple[str, ...]:
     """Human-readable lines for a failed comparison: shapes, or the worst element and counts."""
     if not comparison.shape_matches:
         return (f"expected shape {comparison.expected_shape}, got {comparison.received_shape}",)
+    if comparison.n_total == 1 and comparison.expected_shape == ():
+        return (
+            f"expected {comparison.worst_expected:.6g}, got {comparison.worst_received:.6g} "
+            f"(relative error {comparison.relative_error:.2g})",
+        )
     index = ", ".join(str(i) for i in comparison.worst_index) if comparison.worst_index else ""
     element = f"{name}[{index}]" if index else name
     return (
