@@ -9,9 +9,9 @@ Layouts recognised under ROOT:
 
 How it stays fast and safe:
 
-* worker processes come from a **forkserver** started before any reference value exists, so the
-  processes that fork students' code never hold expected values; workers only *probe*
-  (phase 1 of :mod:`autograder.grading`) and send back the raw outcomes;
+* worker processes come from a **forkserver** (:mod:`autograder.zygote`), so the processes that
+  fork students' code never hold expected values; workers only *probe* (phase 1 of
+  :mod:`autograder.grading`) and send back the raw outcomes;
 * this process computes the reference once (in its own trusted child), judges every student, and
   writes ``DIR/<student>.json`` (the ``grade --json`` document), ``DIR/<student>.txt`` (feedback) and,
   at the end, ``DIR/grades.csv`` and ``DIR/nbgrader_grades.csv`` from those JSON files;
@@ -27,12 +27,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 import os
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,11 +42,10 @@ from .grading import (
     GradingOptions,
     ReferenceProvider,
     judge_submission,
-    probe_submission,
 )
 from .render import render_report
 from .results import CheckResult, Report, ResultStatus, format_points
-from .sandbox import ChildOutcome
+from .zygote import clean_pool, probe_in_worker
 from .submission import holds_course_files, locate_submission, visible_children
 from .units import select_checks
 
@@ -122,28 +120,6 @@ def _merge_nbgrader_student(folder: Path, staging: Path) -> StudentFolder:
 
 
 # ----------------------------------------------------------------------------- workers
-
-
-_WORKER_CHECKS: dict[tuple[str, ...], list[Check]] = {}
-
-
-def probe_in_worker(
-    folder: str, check_ids: tuple[str, ...], options: GradingOptions, hidden: tuple[Path, ...]
-) -> tuple[dict[str, ChildOutcome], float]:
-    """Runs in a pool worker: phase 1 for one student. Returns the outcomes and the time taken."""
-    started = time.perf_counter()
-    if check_ids not in _WORKER_CHECKS:
-        wanted = set(check_ids)
-        _WORKER_CHECKS[check_ids] = [check for check in select_checks() if check.id in wanted]
-    checks = _WORKER_CHECKS[check_ids]
-    outcomes = probe_submission(Path(folder), checks, options=options, hidden_folders=hidden)
-    return outcomes, time.perf_counter() - started
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["autograder.batch"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
 
 
 # ----------------------------------------------------------------------------- files
@@ -312,7 +288,7 @@ def grade_batch(
 def _grade_in_pool(todo, checks, check_ids, hidden, out, jobs, reference, options, summary, progress):
     """Grades ``todo`` in a fresh pool; returns the students still to do if the pool broke."""
     pending = {}
-    with _pool(jobs) as pool:
+    with clean_pool(jobs) as pool:
         for student in todo:
             pending[pool.submit(probe_in_worker, str(student.folder), check_ids, options, hidden)] = student
         try:

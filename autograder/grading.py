@@ -50,6 +50,11 @@ class ReferenceProvider(Protocol):
         """Folders student code must not see (the reference's own files)."""
 
 
+#: Set once this process has held reference outputs; from then on, students' code is forked from a
+#: clean process instead (see autograder.zygote).
+_holds_reference_values = False
+
+
 class SolutionsReference:
     """Runs the probes on a reference folder (``solutions/``) in one trusted child; caches results."""
 
@@ -68,6 +73,9 @@ class SolutionsReference:
         return {check.id: self._cache[check.id] for check in checks}
 
     def _compute(self, checks: Sequence[Check]) -> dict[str, Outputs | str]:
+        global _holds_reference_values
+        _holds_reference_values = True
+
         def task():
             impl = Implementation(self.folder)
             flat: dict[str, object] = {}
@@ -124,9 +132,18 @@ def grade_submission(
     reference: ReferenceProvider,
     options: GradingOptions = GradingOptions(),
 ) -> Report:
-    """Grades the submission folder with ``checks``; never raises for anything the student did."""
+    """Grades the submission folder with ``checks``; never raises for anything the student did.
+
+    The student's code is forked from this process only while it has never held reference
+    values; afterwards from a clean worker (:mod:`autograder.zygote`).
+    """
     hidden = reference.folders_to_hide()
-    outcomes = probe_submission(submission, checks, options=options, hidden_folders=hidden)
+    from . import zygote  # (imports the units, which import this module)
+
+    if _holds_reference_values and zygote.registered(checks):
+        outcomes = zygote.probe_cleanly(submission, checks, options=options, hidden_folders=hidden)
+    else:
+        outcomes = probe_submission(submission, checks, options=options, hidden_folders=hidden)
     return judge_submission(submission, checks, outcomes, reference=reference)
 
 
