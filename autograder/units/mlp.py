@@ -52,6 +52,7 @@ from ..evidence import (
 )
 from ..sandbox import ProbeError
 from ..tolerance import allclose, compare
+from . import linear
 from .unit import Unit
 
 MODULE = "mlp"
@@ -1295,20 +1296,8 @@ def _assess_collapse_rejects(facts, x) -> Verdict:
     )
 
 
-COLLAPSE_MISTAKES = (
-    KnownMistake(
-        "b",
-        "only the last layer's bias survived: the earlier biases pass through the later weights too, "
-        "(X @ W + b) @ W_l + b_l = X @ (W @ W_l) + (b @ W_l + b_l).",
-        lambda x, e: x["biases"][-1],
-    ),
-    KnownMistake(
-        "b",
-        "the biases were added up: the earlier biases pass through the later weights too, "
-        "(X @ W + b) @ W_l + b_l = X @ (W @ W_l) + (b @ W_l + b_l).",
-        lambda x, e: sum(x["biases"]),
-    ),
-)
+# The same two mistakes as Unit 1's collapse_linear_stack, on the same input names.
+COLLAPSE_MISTAKES = linear.COLLAPSE_MISTAKES
 
 
 # ============================================================================ exercises: training
