@@ -7,10 +7,10 @@ has a part of that name) or a single check id (``linear.predict.values``).
 from __future__ import annotations
 
 from ..checks import Check, Visibility
-from . import linear, losses, mlp
+from . import linear, losses, mlp, optimizers
 from .unit import Unit
 
-UNITS: dict[str, Unit] = {unit.name: unit for unit in (linear.UNIT, mlp.UNIT, losses.UNIT)}
+UNITS: dict[str, Unit] = {unit.name: unit for unit in (linear.UNIT, mlp.UNIT, losses.UNIT, optimizers.UNIT)}
 
 
 class UnknownSelection(ValueError):

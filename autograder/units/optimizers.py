@@ -1,0 +1,784 @@
+"""Unit 4 checks: optimizers and learning-rate schedules (최적화 알고리즘), graded part by part.
+
+Every optimizer part (``sgd``, ``momentum``, ``nag``, ``adagrad``, ``adadelta``, ``rmsprop``,
+``adam``, ``adamw``) has the same checks, ids ``optimizers.<part>.<aspect>``:
+
+* ``trajectory``: the student's optimizer and the reference run side by side for 200 steps on three
+  seeded problems (an ill-conditioned quadratic, the Rosenbrock function, a small softmax regression
+  with parameters W (4, 3) and b (3,)); the probe returns the parameter trajectory (201, n_params)
+  and the verdict compares it step by step. On a mismatch the feedback names the first diverging
+  step, how far that step moved compared with the reference, the first state variable that drifted,
+  and a hint when the numbers are exactly those of a classic mistake (simulated here, in the
+  trusted parent, by :func:`simulate`);
+* ``options``: the same on configurations that exercise every option (weight decay, dampening,
+  lr_decay, a large eps so that its place shows, centered, momentum, amsgrad), 100 steps;
+* ``hidden``: trajectories from hidden seeds and hyperparameters;
+* ``contract``: parameters updated in place (array identity kept), gradients untouched, one state
+  object per parameter, and a parameter's updates independent of the other parameters;
+* ``validation``: bad hyperparameters raise ValueError, good ones do not;
+* ``convergence``: the optimizer reaches the minimiser of a convex quadratic within a stated budget.
+
+The ``schedules`` part checks StepLR, MultiStepLR, the ResNet/CIFAR preset, LinearWarmup and
+CosineAnnealingLR epoch by epoch, and that a schedule drives an optimizer's ``lr``.
+
+Tolerance: trajectories are compared under ``ITERATIVE`` (rtol 1e-5): 200 steps compound rounding,
+and the reference itself differs from torch.optim by ~1e-15 on these problems (tests prove it); each
+problem and learning rate was chosen so that the runs are not chaotic (a 1e-12 change of the start
+moves no trajectory by more than 1e-10; tests/test_unit_optimizers.py keeps it so). Every classic mistake is off by far more than 1e-5.
+Public seeds are below 1000, hidden seeds from 9000. docs/unit-optimizers.md lists checks and hints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..checks import Check, Outputs, Verdict, Visibility
+from ..diagnosis import KnownMistake
+from ..evidence import Case, ConvergenceCheck, PropertyCheck, ReferenceCheck, as_number_array
+from ..tolerance import DEFAULT, ITERATIVE, compare, element_bounds
+from .unit import Unit
+
+MODULE = "optimizers"
+HIDDEN = Visibility.HIDDEN
+TRAJECTORY_STEPS = 200
+OPTION_STEPS = 100
+STATE_SNAPSHOTS = 3
+
+
+# ----------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A seeded differentiable problem. ``start``: the initial parameter arrays; ``kind`` selects the
+    function: ``quadratic`` 0.5 x^T A x - c^T x, ``rosenbrock``, or ``softmax`` regression on (X, Y)."""
+
+    label: str
+    kind: str
+    start: tuple[np.ndarray, ...]
+    A: np.ndarray | None = None
+    c: np.ndarray | None = None
+    X: np.ndarray | None = None
+    Y: np.ndarray | None = None
+
+    def loss_and_gradients(self, params: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+        if self.kind == "quadratic":
+            (x,) = params
+            Ax = self.A @ x
+            return float(0.5 * x @ Ax - self.c @ x), [Ax - self.c]
+        if self.kind == "rosenbrock":
+            (xy,) = params
+            x, y = xy
+            value = (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+            return float(value), [np.array([-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)])]
+        W, b = params
+        Z = self.X @ W + b
+        Z = Z - Z.max(axis=1, keepdims=True)
+        P = np.exp(Z)
+        P /= P.sum(axis=1, keepdims=True)
+        N = self.X.shape[0]
+        value = -float(np.sum(self.Y * np.log(P))) / N
+        dZ = (P - self.Y) / N
+        return value, [self.X.T @ dZ, dZ.sum(axis=0)]
+
+    def optimum(self) -> np.ndarray:
+        """The minimiser of a quadratic, solved by the trusted grader."""
+        return np.linalg.solve(self.A, self.c)
+
+
+def quadratic(seed: int, condition: float, dim: int = 2) -> Problem:
+    """0.5 x^T A x - c^T x with A = Q diag(1 .. condition) Q^T (a rotated narrow valley)."""
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    A = Q @ np.diag(np.geomspace(1.0, condition, dim)) @ Q.T
+    return Problem(f"quadratic (condition {condition:g}, seed {seed})", "quadratic",
+                   (rng.uniform(-3.0, 3.0, dim),), A=A, c=rng.standard_normal(dim))
+
+
+def rosenbrock(seed: int | None) -> Problem:
+    start = np.array([-1.2, 1.0]) if seed is None else np.random.default_rng(seed).uniform([-1.5, 0.5], [-0.8, 1.5])
+    return Problem("Rosenbrock from (%.3g, %.3g)" % tuple(start), "rosenbrock", (start,))
+
+
+def softmax_regression(seed: int, n: int = 32, d: int = 4, k: int = 3) -> Problem:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    labels = np.argmax(X @ rng.standard_normal((d, k)) + 0.5 * rng.standard_normal((n, k)), axis=1)
+    return Problem(f"softmax regression W ({d}, {k}), b ({k},), seed {seed}", "softmax",
+                   (0.5 * rng.standard_normal((d, k)), 0.1 * rng.standard_normal(k)), X=X, Y=np.eye(k)[labels])
+
+
+# ----------------------------------------------------------------------------- the optimizers graded
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimizer part: the class name, torch's defaults, the learning rate per problem kind
+    (chosen so the 200-step runs stay smooth), and option configurations."""
+
+    part: str
+    class_name: str
+    defaults: Mapping[str, Any]
+    lr: Mapping[str, float]
+    options: tuple[Mapping[str, Any], ...]
+    hidden_options: Mapping[str, Any]
+    invalid: tuple[tuple[Mapping[str, Any], str], ...]
+    convergence_options: Mapping[str, Any]
+    convergence_steps: int
+    mistakes: tuple[str, ...]
+    #: how close (max norm) the budget must bring the parameters to the minimiser
+    convergence_distance: float = 1e-6
+
+
+_NEGATIVE_LR = ({"lr": -0.01}, "a negative learning rate")
+_NEGATIVE_DECAY = ({"weight_decay": -0.1}, "a negative weight_decay")
+
+SPECS = (
+    OptimizerSpec("sgd", "SGD", {"weight_decay": 0.0},
+                  {"quadratic": 0.05, "rosenbrock": 5e-4, "softmax": 0.5},
+                  ({"weight_decay": 0.1},), {"weight_decay": 0.03},
+                  (_NEGATIVE_LR, _NEGATIVE_DECAY), {"lr": 0.1}, 300, ("lr_twice", "no_weight_decay")),
+    OptimizerSpec("momentum", "Momentum", {"momentum": 0.9, "dampening": 0.0, "weight_decay": 0.0},
+                  {"quadratic": 0.01, "rosenbrock": 2e-4, "softmax": 0.1},
+                  ({"momentum": 0.8, "dampening": 0.5, "weight_decay": 0.1},),
+                  {"momentum": 0.7, "dampening": 0.3, "weight_decay": 0.05},
+                  (_NEGATIVE_LR, ({"momentum": -0.5}, "a negative momentum"), _NEGATIVE_DECAY), {"lr": 0.05}, 300,
+                  ("lr_twice", "buffer_zero", "no_weight_decay", "no_dampening")),
+    OptimizerSpec("nag", "NAG", {"momentum": 0.9, "weight_decay": 0.0},
+                  {"quadratic": 0.01, "rosenbrock": 2e-4, "softmax": 0.1},
+                  ({"momentum": 0.8, "weight_decay": 0.1},), {"momentum": 0.75, "weight_decay": 0.02},
+                  (_NEGATIVE_LR, ({"momentum": 0.0}, "Nesterov with momentum=0"), _NEGATIVE_DECAY), {"lr": 0.05}, 300,
+                  ("lr_twice", "nesterov_as_momentum", "no_weight_decay")),
+    OptimizerSpec("adagrad", "Adagrad", {"lr_decay": 0.0, "weight_decay": 0.0, "eps": 1e-10},
+                  {"quadratic": 0.3, "rosenbrock": 0.1, "softmax": 0.3},
+                  ({"lr_decay": 0.05, "weight_decay": 0.1, "eps": 0.5},), {"lr_decay": 0.01, "eps": 0.3},
+                  (_NEGATIVE_LR, ({"eps": -1e-10}, "a negative eps"), ({"lr_decay": -0.1}, "a negative lr_decay")),
+                  {"lr": 1.0}, 300, ("lr_twice", "eps_inside", "lr_decay_t", "no_weight_decay")),
+    OptimizerSpec("adadelta", "Adadelta", {"rho": 0.9, "eps": 1e-6, "weight_decay": 0.0},
+                  {"quadratic": 1.0, "rosenbrock": 1.0, "softmax": 1.0},
+                  ({"lr": 0.5, "rho": 0.8, "eps": 1e-3, "weight_decay": 0.1},), {"rho": 0.95, "eps": 1e-5},
+                  (_NEGATIVE_LR, ({"rho": 1.5}, "rho outside [0, 1]"), _NEGATIVE_DECAY), {"lr": 1.0}, 800,
+                  ("lr_twice", "adadelta_eps_outside", "no_weight_decay"), 5e-2),
+    OptimizerSpec("rmsprop", "RMSprop", {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False},
+                  {"quadratic": 0.01, "rosenbrock": 1e-2, "softmax": 0.01},
+                  ({"centered": True, "momentum": 0.5, "eps": 0.1}, {"weight_decay": 0.1, "alpha": 0.9, "eps": 0.5}),
+                  {"centered": True, "momentum": 0.3, "alpha": 0.95, "eps": 1.0},
+                  (_NEGATIVE_LR, ({"alpha": 1.0}, "alpha outside [0, 1)"), ({"momentum": -0.9}, "a negative momentum")),
+                  {"lr": 0.01}, 500, ("lr_twice", "eps_inside", "keras_alpha", "centered_ignored", "no_weight_decay"),
+                  1e-2),
+    OptimizerSpec("adam", "Adam", {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False},
+                  {"quadratic": 0.05, "rosenbrock": 2e-2, "softmax": 0.05},
+                  ({"amsgrad": True, "eps": 0.1}, {"weight_decay": 0.1, "betas": (0.8, 0.99), "eps": 0.5}),
+                  {"betas": (0.85, 0.995), "amsgrad": True, "eps": 0.2, "weight_decay": 0.02},
+                  (_NEGATIVE_LR, ({"betas": (1.0, 0.999)}, "beta1 = 1, outside [0, 1)"),
+                   ({"betas": (0.9, -0.1)}, "beta2 < 0, outside [0, 1)"), ({"eps": -1e-8}, "a negative eps")),
+                  {"lr": 0.05}, 500,
+                  ("lr_twice", "no_bias_correction", "eps_inside", "eps_before_correction", "amsgrad_ignored",
+                   "no_weight_decay")),
+    OptimizerSpec("adamw", "AdamW", {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False},
+                  {"quadratic": 0.05, "rosenbrock": 2e-2, "softmax": 0.05},
+                  ({"weight_decay": 0.5, "eps": 0.1}, {"weight_decay": 0.2, "amsgrad": True, "betas": (0.8, 0.99)}),
+                  {"weight_decay": 0.3, "betas": (0.85, 0.995), "eps": 0.2},
+                  (_NEGATIVE_LR, ({"betas": (0.9, 1.0)}, "beta2 = 1, outside [0, 1)"), _NEGATIVE_DECAY),
+                  {"lr": 0.05, "weight_decay": 0.0}, 500,
+                  ("lr_twice", "no_bias_correction", "eps_inside", "adamw_l2", "adamw_decay_without_lr")),
+)
+SPEC_BY_PART = {spec.part: spec for spec in SPECS}
+
+
+# ----------------------------------------------------------------------------- the trusted simulator
+
+
+def simulate(spec: OptimizerSpec, options: Mapping[str, Any], problem: Problem, steps: int,
+             mistake: str | None = None) -> np.ndarray:
+    """The trajectory (steps + 1, n_params) of ``spec``'s optimizer as torch.optim computes it, or
+    with one classic ``mistake`` (a key of :data:`MISTAKE_HINTS`). Runs in the trusted parent, only to
+    explain a mismatch; the verdict itself compares with the reference (solutions/). The tests prove
+    that ``simulate(..., mistake=None)`` equals the reference."""
+    hp = SimpleNamespace(**{**spec.defaults, **options})
+    if mistake == "keras_alpha" and "alpha" not in options:
+        hp.alpha = 0.9
+    lr = hp.lr * hp.lr if mistake == "lr_twice" else hp.lr
+    params = [np.array(a, dtype=np.float64) for a in problem.start]
+    states = [SimpleNamespace(t=0, buf=None, s=np.zeros_like(p), v=np.zeros_like(p), u=np.zeros_like(p),
+                              m=np.zeros_like(p), vmax=np.zeros_like(p)) for p in params]
+    rows = [np.concatenate([p.ravel() for p in params])]
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            _, grads = problem.loss_and_gradients(params)
+            for p, g, state in zip(params, grads, states):
+                _simulated_update(spec.part, hp, lr, state, p, g, mistake)
+            rows.append(np.concatenate([p.ravel() for p in params]))
+    return np.array(rows)
+
+
+def _simulated_update(part: str, hp, lr: float, s, p: np.ndarray, g: np.ndarray, mistake: str | None) -> None:
+    s.t += 1
+    decay = getattr(hp, "weight_decay", 0.0) if mistake != "no_weight_decay" else 0.0
+    decoupled = part == "adamw" and mistake != "adamw_l2"
+    if decay and not decoupled:
+        g = g + decay * p
+    if part == "sgd":
+        p -= lr * g
+    elif part in ("momentum", "nag"):
+        dampening = getattr(hp, "dampening", 0.0) if mistake != "no_dampening" else 0.0
+        if s.buf is None:
+            s.buf = (1.0 - dampening) * g if mistake == "buffer_zero" else g.copy()
+        else:
+            s.buf = hp.momentum * s.buf + ((1.0 - dampening) * g if part == "momentum" else g)
+        p -= lr * (g + hp.momentum * s.buf if part == "nag" and mistake != "nesterov_as_momentum" else s.buf)
+    elif part == "adagrad":
+        t = s.t if mistake == "lr_decay_t" else s.t - 1
+        s.s = s.s + g * g
+        root = np.sqrt(s.s + hp.eps) if mistake == "eps_inside" else np.sqrt(s.s) + hp.eps
+        p -= lr / (1.0 + t * hp.lr_decay) * g / root
+    elif part == "adadelta":
+        s.v = hp.rho * s.v + (1.0 - hp.rho) * g * g
+        if mistake == "adadelta_eps_outside":
+            delta = (np.sqrt(s.u) + hp.eps) / (np.sqrt(s.v) + hp.eps) * g
+        else:
+            delta = np.sqrt(s.u + hp.eps) / np.sqrt(s.v + hp.eps) * g
+        s.u = hp.rho * s.u + (1.0 - hp.rho) * delta * delta
+        p -= lr * delta
+    elif part == "rmsprop":
+        s.v = hp.alpha * s.v + (1.0 - hp.alpha) * g * g
+        centered = hp.centered and mistake != "centered_ignored"
+        if centered:
+            s.m = hp.alpha * s.m + (1.0 - hp.alpha) * g
+        mean_square = s.v - s.m * s.m if centered else s.v
+        root = np.sqrt(mean_square + hp.eps) if mistake == "eps_inside" else np.sqrt(mean_square) + hp.eps
+        if hp.momentum > 0.0:
+            s.u = hp.momentum * s.u + g / root
+            p -= lr * s.u
+        else:
+            p -= lr * g / root
+    else:  # adam, adamw
+        beta1, beta2 = hp.betas
+        if decoupled:
+            p *= 1.0 - (1.0 if mistake == "adamw_decay_without_lr" else lr) * decay
+        s.m = beta1 * s.m + (1.0 - beta1) * g
+        s.v = beta2 * s.v + (1.0 - beta2) * g * g
+        second = s.v
+        if hp.amsgrad and mistake != "amsgrad_ignored":
+            s.vmax = np.maximum(s.vmax, s.v)
+            second = s.vmax
+        correction1, correction2 = (1.0, 1.0) if mistake == "no_bias_correction" else (1 - beta1**s.t, 1 - beta2**s.t)
+        if mistake == "eps_inside":
+            denominator = np.sqrt(second / correction2 + hp.eps)
+        elif mistake == "eps_before_correction":
+            denominator = (np.sqrt(second) + hp.eps) / math.sqrt(correction2)
+        else:
+            denominator = np.sqrt(second / correction2) + hp.eps
+        p -= lr * (s.m / correction1) / denominator
+
+
+#: The classic mistakes, each recognised by simulating it exactly (hints never quote inputs).
+MISTAKE_HINTS = {
+    "lr_twice": "the learning rate is applied twice (the step uses lr**2): multiply by lr exactly once.",
+    "no_weight_decay": "weight_decay is ignored: add weight_decay * p to the gradient before the update.",
+    "buffer_zero": "the momentum buffer starts at zero; torch starts it at the first gradient (b = g at "
+                   "t = 1, no dampening), so with dampening your first step is too short.",
+    "no_dampening": "dampening is ignored: after the first step, b <- momentum * b + (1 - dampening) * g.",
+    "nesterov_as_momentum": "this is plain momentum (p -= lr * b); Nesterov steps along the look-ahead "
+                            "g + momentum * b.",
+    "eps_inside": "eps is inside the square root; torch adds it outside: sqrt(...) + eps.",
+    "adadelta_eps_outside": "Adadelta adds eps inside both square roots: sqrt(u + eps) / sqrt(v + eps) * g; "
+                            "with eps outside, u = 0 makes the first steps almost zero.",
+    "lr_decay_t": "lr_decay uses t instead of t - 1: the first step must use the full lr, "
+                  "lr / (1 + (t - 1) * lr_decay).",
+    "keras_alpha": "the smoothing constant is 0.9 (Keras' rho); torch's RMSprop defaults to alpha = 0.99.",
+    "centered_ignored": "centered=True is ignored: keep the running mean m of g and divide by "
+                        "sqrt(v - m**2) + eps.",
+    "no_bias_correction": "bias correction missing: divide m by (1 - beta1**t) and v by (1 - beta2**t) "
+                          "(t = 1 at the first step); without it the first steps have the wrong size.",
+    "eps_before_correction": "eps is added before the bias correction of v (TensorFlow's \"epsilon hat\"); "
+                             "torch divides v by (1 - beta2**t) first: sqrt(v_hat) + eps.",
+    "amsgrad_ignored": "amsgrad=True is ignored: keep v_max = max(v_max, v) and use it in place of v.",
+    "adamw_l2": "the weight decay is added to the gradient (Adam's L2 penalty); AdamW decouples it: "
+                "p <- p * (1 - lr * weight_decay) before the Adam step, with the plain gradient.",
+    "adamw_decay_without_lr": "the decoupled decay forgets the learning rate: p <- p * (1 - lr * weight_decay).",
+}
+
+BIAS_T0_HINT = (
+    "step 1 already gives inf or NaN: the bias correction divides by 1 - beta**t, which is 0 at t = 0; "
+    "count the step (t += 1) before using it, so t = 1 at the first step."
+)
+NOT_MOVED_HINT = (
+    "the parameters never changed: update each array in place (p -= ..., or p[...] = ...); "
+    "`p = p - ...` or `self.params[i] = ...` makes a new array the caller never sees."
+)
+
+
+def _mistakes_for(spec: OptimizerSpec, case_inputs) -> tuple[KnownMistake, ...]:
+    def make(mistake: str):
+        return lambda inputs, expected: simulate(spec, inputs["options"], inputs["problem"], inputs["steps"], mistake)
+
+    return tuple(KnownMistake("trajectory", MISTAKE_HINTS[m], make(m)) for m in spec.mistakes)
+
+
+# ----------------------------------------------------------------------------- trajectories (probe side)
+
+
+def _new_optimizer(impl, spec: OptimizerSpec, params, options):
+    return impl.function(MODULE, spec.class_name)(params, **options)
+
+
+def _state_fields(state) -> dict[str, np.ndarray]:
+    """The numeric fields of one per-parameter state object (a dataclass of the given file)."""
+    fields = {}
+    for name, value in getattr(state, "__dict__", {}).items():
+        if isinstance(value, (bool, np.bool_)) or value is None:
+            continue
+        if isinstance(value, (int, float, np.integer, np.floating)) or (
+            isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number)
+        ):
+            fields[name] = np.asarray(value, dtype=np.float64).ravel()
+    return fields
+
+
+def _trajectory_call(spec: OptimizerSpec):
+    def call(impl, x):
+        problem: Problem = x["problem"]
+        params = [np.array(a, dtype=np.float64) for a in problem.start]
+        optimizer = _new_optimizer(impl, spec, params, x["options"])
+        rows = [np.concatenate([p.ravel() for p in params])]
+        snapshots: dict[str, list[np.ndarray]] = {}
+        with np.errstate(all="ignore"):
+            for step in range(x["steps"]):
+                _, grads = problem.loss_and_gradients(params)
+                optimizer.step(grads)
+                rows.append(np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in params]))
+                state = getattr(optimizer, "state", None)
+                if step < STATE_SNAPSHOTS and isinstance(state, (list, tuple)) and state:
+                    for name, value in _state_fields(state[0]).items():
+                        snapshots.setdefault(name, []).append(value)
+        outputs = {"trajectory": np.array(rows)}
+        for name, values in snapshots.items():
+            if len(values) == STATE_SNAPSHOTS and len({v.shape for v in values}) == 1:
+                outputs[f"state.{name}"] = np.array(values)
+        return outputs
+
+    return call
+
+
+class TrajectoryCheck(ReferenceCheck):
+    """The trajectory of every case must match the reference's step by step under ``ITERATIVE``.
+
+    Only ``trajectory`` decides; the ``state.*`` snapshots (the first parameter's state after steps
+    1..3) only say which state variable drifted first.
+    """
+
+    def __init__(self, id: str, *, spec: OptimizerSpec, cases: list[Case], **common):
+        super().__init__(id, call=_trajectory_call(spec), cases=cases, known_mistakes=(), tolerance=ITERATIVE,
+                         **common)
+        self.spec = spec
+
+    def judge(self, student: Outputs, reference: Outputs | None) -> Verdict:
+        assert reference is not None
+        for index, case in enumerate(self.cases):
+            key = f"{index}/trajectory"
+            received = student.get(key)
+            if received is None:
+                return Verdict(False, "the trajectory was not recorded")
+            comparison = compare(received, reference[key], ITERATIVE)
+            if not comparison.matches:
+                return self._explain(index, case, np.asarray(received, dtype=np.float64),
+                                     np.asarray(reference[key], dtype=np.float64), student, reference)
+        return Verdict.ok()
+
+    def _explain(self, index, case: Case, received, expected, student, reference) -> Verdict:
+        public = self.visibility is Visibility.PUBLIC
+        where = f" ({case.label})" if public else ""
+        if received.shape != expected.shape:
+            return Verdict(False, f"the trajectory has shape {received.shape}, expected {expected.shape}{where}",
+                           "step must keep every parameter's shape.")
+        bad = ~np.isfinite(received) | (np.abs(received - expected) > element_bounds(expected, ITERATIVE))
+        first = int(np.argmax(bad.any(axis=1)))
+        message = f"the parameters differ from the reference from step {first} on{where}"
+        hint = self._hint(case, received, expected)
+        details = []
+        if public:
+            moved = np.linalg.norm(received[first] - received[first - 1]) if first else 0.0
+            wanted = np.linalg.norm(expected[first] - expected[first - 1]) if first else 0.0
+            if first and wanted > 0 and np.isfinite(moved):
+                details.append(f"step {first} moved {moved / wanted:.3g} times as far as the reference's step")
+            column = int(np.argmax(bad[first]))
+            details.append(f"at step {first}, entry {column} of the flattened parameters: expected {expected[first, column]:.6g}, "
+                           f"got {received[first, column]:.6g}")
+            drift = self._state_drift(index, first, student, reference)
+            details.extend([drift] if drift else [])
+        return Verdict(False, message, hint, tuple(details))
+
+    def _hint(self, case: Case, received, expected) -> str | None:
+        if np.all(received == received[0]):
+            return NOT_MOVED_HINT
+        if self.spec.part in ("adam", "adamw") and not np.all(np.isfinite(received[1])):
+            return BIAS_T0_HINT
+        for mistake in _mistakes_for(self.spec, case.inputs):
+            if mistake.matches(received, expected, case.inputs, ITERATIVE):
+                return mistake.hint
+        if not np.all(np.isfinite(received)):
+            return "the parameters became inf or NaN: look for a division by zero or a square root of a negative number."
+        return None
+
+    @staticmethod
+    def _state_drift(index: int, first: int, student, reference) -> str | None:
+        """Which state variable of the first parameter drifted by step ``first`` (the first step whose
+        parameters differ); later drifts only echo the different parameters, so they are not named."""
+        if not 1 <= first <= STATE_SNAPSHOTS:
+            return None
+        prefix = f"{index}/state."
+        names = [key[len(prefix):] for key in reference if key.startswith(prefix)]
+        for step in range(first):
+            for name in names:
+                got = student.get(prefix + name)
+                want = np.asarray(reference[prefix + name])
+                if got is None or np.shape(got) != want.shape:
+                    continue
+                if not compare(np.asarray(got)[step], want[step], ITERATIVE).matches:
+                    return f"the first state variable to drift: state.{name}, after step {step + 1}"
+        return (f"the state (first parameter) still agrees after step {first}: the update formula "
+                "itself differs, not the running averages")
+
+
+def _trajectory_case(spec: OptimizerSpec, problem: Problem, options: Mapping[str, Any], steps: int) -> Case:
+    options = {"lr": spec.lr[problem.kind], **options}
+    shown = ", ".join(f"{k}={v}" for k, v in options.items())
+    return Case(f"{problem.label}, {spec.class_name}({shown}), {steps} steps",
+                {"problem": problem, "options": options, "steps": steps})
+
+
+def _public_problems() -> list[Problem]:
+    return [quadratic(400, 25.0), rosenbrock(None), softmax_regression(401)]
+
+
+def _hidden_problems() -> list[Problem]:
+    return [quadratic(9400, 40.0), rosenbrock(9401), softmax_regression(9402)]
+
+
+# ----------------------------------------------------------------------------- contract (properties)
+
+
+def _contract_case(spec: OptimizerSpec) -> Case:
+    rng = np.random.default_rng(500)
+    shapes = [(3, 2), (2,), (2,)]  # two parameters of one shape: shared state shows up between them
+    options = {"lr": 0.1, **spec.options[0], "weight_decay": 0.1}  # weight decay: a `g +=` would show
+    return Case(
+        f"{spec.class_name}({', '.join(f'{k}={v}' for k, v in options.items())}), parameters of shapes {shapes}",
+        {"start": [rng.standard_normal(s) for s in shapes],
+         "grads": [[rng.standard_normal(s) for s in shapes] for _ in range(3)],
+         "options": options},
+    )
+
+
+def _run_contract(spec: OptimizerSpec):
+    def run(impl, x):
+        params = [p.copy() for p in x["start"]]
+        originals = list(params)
+        optimizer = _new_optimizer(impl, spec, params, x["options"])
+        facts: dict[str, Any] = {}
+        # The state's structure first: shared state often makes step itself crash on mixed shapes.
+        state = getattr(optimizer, "state", None)
+        if isinstance(state, (list, tuple)):
+            facts["state_count"] = len(state)
+            facts["distinct_states"] = len({id(s) for s in state})
+            arrays = [id(v) for s in state for v in getattr(s, "__dict__", {}).values() if isinstance(v, np.ndarray)]
+            facts["shared_arrays"] = len(arrays) - len(set(arrays))
+            if facts["distinct_states"] != len(state) or facts["shared_arrays"]:
+                return facts
+        with np.errstate(all="ignore"):
+            for step, grads in enumerate(x["grads"]):
+                optimizer.step(grads)
+                for i, g in enumerate(grads):
+                    facts[f"grads_after/{step}/{i}"] = g
+            alone = [x["start"][2].copy()]
+            lone = _new_optimizer(impl, spec, alone, x["options"])
+            for grads in x["grads"]:
+                lone.step([grads[2].copy()])
+        facts["same_arrays"] = all(a is b for a, b in zip(params, originals))
+        for i, p in enumerate(params):
+            facts[f"param/{i}"] = as_number_array(p, f"parameter {i}")
+        facts["alone"] = as_number_array(alone[0], "parameter")
+        return facts
+
+    return run
+
+
+def _assess_contract(spec: OptimizerSpec):
+    name = spec.class_name
+
+    def assess(facts, inputs) -> Verdict:
+        count, distinct = facts.get("state_count"), facts.get("distinct_states")
+        stateless_ok = spec.part == "sgd" and count == 0  # plain SGD needs no state
+        if count is not None and not stateless_ok and (count != len(inputs["start"]) or distinct != count or facts.get("shared_arrays")):
+            return Verdict(False, f"{name}.state does not hold one separate state per parameter",
+                           "state is shared between parameters: build one new state object (with its own "
+                           "arrays) per parameter, e.g. [AdamState(...) for p in params], not [state] * n.")
+        for step, grads in enumerate(inputs["grads"]):
+            for i, g in enumerate(grads):
+                after = facts.get(f"grads_after/{step}/{i}")
+                if after is None or not np.array_equal(after, g):
+                    return Verdict(False, f"{name}.step changed the gradient array grads[{i}]",
+                                   "never modify grads: build a new array (g = g + weight_decay * p) "
+                                   "instead of g += ... ; the caller may still need the gradients.")
+        if not facts.get("same_arrays") or any(
+            np.array_equal(facts.get(f"param/{i}"), p) for i, p in enumerate(inputs["start"])
+        ):
+            return Verdict(False, f"{name}.step did not update every parameter array in place", NOT_MOVED_HINT)
+        if not _allclose(facts.get("param/2"), facts.get("alone")):
+            return Verdict(False, f"{name}: a parameter's updates depend on the other parameters",
+                           "state is shared between parameters (or kept at class or module level): each "
+                           "parameter's update may use only its own gradient and its own state.")
+        return Verdict.ok()
+
+    return assess
+
+
+def _allclose(received, expected) -> bool:
+    return received is not None and expected is not None and compare(received, expected, DEFAULT).matches
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _validation_case(spec: OptimizerSpec) -> Case:
+    return Case(spec.class_name, {"invalid": [dict(kw) for kw, _ in spec.invalid],
+                                  "valid": {"lr": 0.01, **spec.options[0]}})
+
+
+def _run_validation(spec: OptimizerSpec):
+    def run(impl, x):
+        cls = impl.function(MODULE, spec.class_name)
+        codes = []
+        for options in [x["valid"], *x["invalid"]]:
+            try:
+                cls([np.zeros(2)], **{"lr": 0.01, **options})
+                codes.append(0)
+            except ValueError:
+                codes.append(1)
+            except NotImplementedError:
+                raise
+            except Exception:
+                codes.append(2)
+        return {"codes": np.array(codes)}
+
+    return run
+
+
+def _assess_validation(spec: OptimizerSpec):
+    def assess(facts, inputs) -> Verdict:
+        codes = [int(c) for c in np.asarray(facts.get("codes", ())).ravel()]
+        if len(codes) != 1 + len(spec.invalid):
+            return Verdict(False, "the validation probe did not finish")
+        if codes[0] != 0:
+            return Verdict(False, f"{spec.class_name}({inputs['valid']}) was refused, but these are valid "
+                                  "hyperparameters", "raise ValueError only for values outside their range.")
+        for code, (options, what) in zip(codes[1:], spec.invalid):
+            if code != 1:
+                got = "was accepted" if code == 0 else "raised something other than ValueError"
+                return Verdict(False, f"{spec.class_name}({', '.join(f'{k}={v}' for k, v in options.items())}) {got}",
+                               f"{what} must raise ValueError in __init__, with a message naming the argument.")
+        return Verdict.ok()
+
+    return assess
+
+
+# ----------------------------------------------------------------------------- convergence
+
+
+#: A convex problem with a known minimiser. Most optimizers must get within 1e-6 of it; RMSprop and
+#: Adadelta with a constant lr keep taking steps of about lr-size around it (their denominators shrink
+#: with the gradient), so their budgets ask for 1e-2 and 5e-2. AdamW runs with weight_decay=0 here:
+#: the decoupled decay moves its fixed point away from the minimiser (the trajectories test the decay).
+CONVERGENCE_PROBLEM = quadratic(600, 10.0, dim=3)
+
+
+def _convergence_case(spec: OptimizerSpec) -> Case:
+    shown = ", ".join(f"{k}={v}" for k, v in spec.convergence_options.items())
+    return Case(f"3-d quadratic (condition 10), {spec.class_name}({shown}), {spec.convergence_steps} steps",
+                {"problem": CONVERGENCE_PROBLEM, "options": dict(spec.convergence_options),
+                 "steps": spec.convergence_steps, "distance": spec.convergence_distance})
+
+
+def _run_convergence(spec: OptimizerSpec):
+    def run(impl, x):
+        problem: Problem = x["problem"]
+        params = [np.array(a, dtype=np.float64) for a in problem.start]
+        optimizer = _new_optimizer(impl, spec, params, x["options"])
+        losses = []
+        with np.errstate(all="ignore"):
+            for _ in range(x["steps"]):
+                loss, grads = problem.loss_and_gradients(params)
+                losses.append(loss)
+                optimizer.step(grads)
+        return {"losses": np.array(losses), "x": as_number_array(params[0], "parameter")}
+
+    return run
+
+
+def _assess_convergence(spec: OptimizerSpec):
+    def assess(facts, inputs) -> Verdict:
+        optimum = inputs["problem"].optimum()
+        x = np.asarray(facts.get("x"), dtype=np.float64)
+        if x.shape != optimum.shape or not np.all(np.isfinite(x)):
+            return Verdict(False, "the parameters became inf or NaN",
+                           "look for a division by zero or a square root of a negative number.")
+        distance = float(np.max(np.abs(x - optimum)))
+        if distance <= inputs["distance"]:
+            return Verdict.ok()
+        losses = np.asarray(facts.get("losses", ()), dtype=np.float64)
+        hint = ("the loss never changes: are the parameters updated in place?" if losses.size and np.allclose(losses, losses[0])
+                else "the loss grows: check the sign of the update." if losses.size and losses[-1] > losses[0]
+                else "the loss goes down, but too slowly: compare your update with the formula in the docstring.")
+        return Verdict(False, f"after {inputs['steps']} steps the parameters are {distance:.3g} from the minimum "
+                              f"(at most {inputs['distance']:g} is expected)", hint)
+
+    return assess
+
+
+# ----------------------------------------------------------------------------- schedules
+
+
+class _LearningRateHolder:
+    """What a schedule drives: anything with an ``lr`` attribute (an optimizer)."""
+
+    def __init__(self, lr: float):
+        self.lr = lr
+
+
+def _schedule_case(label: str, make: str, kwargs: Mapping[str, Any], base_lr: float, epochs: int) -> Case:
+    return Case(label, {"make": make, "kwargs": dict(kwargs), "base_lr": base_lr, "epochs": epochs})
+
+
+def _call_schedule(impl, x):
+    holder = _LearningRateHolder(x["base_lr"])
+    schedule = impl.function(MODULE, x["make"])(holder, **x["kwargs"])
+    values = [holder.lr]
+    for _ in range(x["epochs"]):
+        schedule.step()
+        values.append(holder.lr)
+    return {"lr": as_number_array(np.array(values, dtype=np.float64), "lr")}
+
+
+SCHEDULE_MISTAKES = (
+    KnownMistake(
+        "lr", "the schedule is one epoch off: a boundary at epoch m applies from epoch m on "
+              "(lr_at(m) already has the new value; lr_at(0) is the start).",
+        explains=lambda received, expected, inputs: received.shape == expected.shape and (
+            np.allclose(received[1:], expected[:-1], rtol=1e-9) or np.allclose(received[:-1], expected[1:], rtol=1e-9)),
+    ),
+    KnownMistake(
+        "lr", "the schedule never changes the learning rate: step() must set optimizer.lr = lr_at(epoch).",
+        explains=lambda received, expected, inputs: received.size > 1 and np.all(received == received[0]),
+    ),
+)
+
+
+def _run_schedule_drives(impl, x):
+    params = [np.zeros(2)]
+    optimizer = impl.function(MODULE, "SGD")(params, lr=x["base_lr"])
+    schedule = impl.function(MODULE, "StepLR")(optimizer, step_size=2, gamma=0.5)
+    positions = [params[0].copy()]
+    for _ in range(x["epochs"]):
+        optimizer.step([np.ones(2)])
+        schedule.step()
+        positions.append(params[0].copy())
+    return {"positions": np.array(positions), "lr": float(optimizer.lr)}
+
+
+def _assess_schedule_drives(facts, inputs) -> Verdict:
+    base, epochs = inputs["base_lr"], inputs["epochs"]
+    lrs = [base * 0.5 ** (e // 2) for e in range(epochs)]
+    expected = -np.concatenate([[0.0], np.cumsum(lrs)])[:, None] * np.ones(2)
+    if not compare(facts.get("positions"), expected).matches:
+        return Verdict(False, "StepLR did not drive SGD: the steps did not use the scheduled learning rates",
+                       "a schedule sets optimizer.lr; the optimizer must read self.lr at every step.")
+    return Verdict.ok()
+
+
+# ----------------------------------------------------------------------------- the unit
+
+
+def _optimizer_checks(spec: OptimizerSpec) -> tuple[Check, ...]:
+    prefix = f"optimizers.{spec.part}"
+    name = spec.class_name
+    depends = ("optimizers.adam",) if spec.part == "adamw" else ()
+    public = [_trajectory_case(spec, problem, {}, TRAJECTORY_STEPS) for problem in _public_problems()]
+    options = [_trajectory_case(spec, problem, option, OPTION_STEPS)
+               for option in spec.options for problem in (quadratic(402, 25.0), softmax_regression(403))]
+    hidden = [_trajectory_case(spec, problem, spec.hidden_options, TRAJECTORY_STEPS) for problem in _hidden_problems()]
+    return (
+        TrajectoryCheck(f"{prefix}.trajectory", spec=spec, cases=public, points=3, depends_on=depends,
+                        description=f"{name}: 200 steps side by side with the reference on a quadratic, "
+                                    "Rosenbrock and a softmax regression"),
+        TrajectoryCheck(f"{prefix}.options", spec=spec, cases=options, points=2, depends_on=depends,
+                        description=f"{name} with every option set: {len(options)} trajectories of 100 steps"),
+        TrajectoryCheck(f"{prefix}.hidden", spec=spec, cases=hidden, points=2, visibility=HIDDEN,
+                        depends_on=depends, description=f"{name} trajectories on hidden problems and hyperparameters"),
+        PropertyCheck(f"{prefix}.contract", run=_run_contract(spec), assess=_assess_contract(spec),
+                      case=_contract_case(spec), points=1, depends_on=depends,
+                      description=f"{name} updates in place, leaves grads alone, keeps one state per parameter"),
+        PropertyCheck(f"{prefix}.validation", run=_run_validation(spec), assess=_assess_validation(spec),
+                      case=_validation_case(spec), points=1, depends_on=depends,
+                      description=f"{name} raises ValueError for bad hyperparameters"),
+        ConvergenceCheck(f"{prefix}.convergence", run=_run_convergence(spec), assess=_assess_convergence(spec),
+                         case=_convergence_case(spec), points=1, depends_on=depends, timeout_s=10.0,
+                         description=f"{name} reaches the minimum of a convex quadratic within "
+                                     f"{spec.convergence_steps} steps (to {spec.convergence_distance:g})"),
+    )
+
+
+SCHEDULE_CHECKS = (
+    ReferenceCheck("optimizers.schedules.step_lr", description="StepLR: lr x gamma every step_size epochs",
+                   points=1, call=_call_schedule, known_mistakes=SCHEDULE_MISTAKES,
+                   cases=[_schedule_case("StepLR(step_size=3, gamma=0.5), base lr 0.1", "StepLR",
+                                         {"step_size": 3, "gamma": 0.5}, 0.1, 12),
+                          _schedule_case("StepLR(step_size=30), base lr 1.0", "StepLR", {"step_size": 30}, 1.0, 100)]),
+    ReferenceCheck("optimizers.schedules.multistep_lr", description="MultiStepLR: lr x gamma at each milestone",
+                   points=1, call=_call_schedule, known_mistakes=SCHEDULE_MISTAKES,
+                   cases=[_schedule_case("MultiStepLR(milestones=[2, 5, 9], gamma=0.3), base lr 0.5", "MultiStepLR",
+                                         {"milestones": [2, 5, 9], "gamma": 0.3}, 0.5, 12)]),
+    ReferenceCheck("optimizers.schedules.resnet_recipe",
+                   description="resnet_cifar_schedule: the note's lr x 0.1 at 50% and 75% of the epochs",
+                   points=1, call=_call_schedule, known_mistakes=SCHEDULE_MISTAKES,
+                   cases=[_schedule_case("resnet_cifar_schedule(epochs=100), base lr 0.1", "resnet_cifar_schedule",
+                                         {"epochs": 100}, 0.1, 100),
+                          _schedule_case("resnet_cifar_schedule(epochs=10), base lr 0.1", "resnet_cifar_schedule",
+                                         {"epochs": 10}, 0.1, 10)]),
+    ReferenceCheck("optimizers.schedules.warmup", description="LinearWarmup: linear from start_factor * lr to lr",
+                   points=1, call=_call_schedule, known_mistakes=SCHEDULE_MISTAKES,
+                   cases=[_schedule_case("LinearWarmup(warmup_epochs=5, start_factor=0.1), base lr 0.2", "LinearWarmup",
+                                         {"warmup_epochs": 5, "start_factor": 0.1}, 0.2, 10),
+                          _schedule_case("LinearWarmup(warmup_epochs=4), base lr 1.0", "LinearWarmup",
+                                         {"warmup_epochs": 4}, 1.0, 8)]),
+    ReferenceCheck("optimizers.schedules.cosine", description="CosineAnnealingLR: half a cosine from lr to eta_min",
+                   points=1, call=_call_schedule, known_mistakes=SCHEDULE_MISTAKES,
+                   cases=[_schedule_case("CosineAnnealingLR(T_max=10, eta_min=0.01), base lr 0.1", "CosineAnnealingLR",
+                                         {"T_max": 10, "eta_min": 0.01}, 0.1, 10),
+                          _schedule_case("CosineAnnealingLR(T_max=50), base lr 1.0", "CosineAnnealingLR",
+                                         {"T_max": 50}, 1.0, 50)]),
+    ReferenceCheck("optimizers.schedules.hidden", description="every schedule on hidden settings", points=1,
+                   visibility=HIDDEN, call=_call_schedule, known_mistakes=SCHEDULE_MISTAKES,
+                   cases=[_schedule_case("", "StepLR", {"step_size": 4, "gamma": 0.7}, 0.3, 15),
+                          _schedule_case("", "MultiStepLR", {"milestones": [6, 3], "gamma": 0.2}, 0.9, 9),
+                          _schedule_case("", "resnet_cifar_schedule", {"epochs": 37}, 0.05, 37),
+                          _schedule_case("", "LinearWarmup", {"warmup_epochs": 7, "start_factor": 0.25}, 0.4, 11),
+                          _schedule_case("", "CosineAnnealingLR", {"T_max": 13, "eta_min": 0.002}, 0.07, 13)]),
+    PropertyCheck("optimizers.schedules.drives_optimizer", description="StepLR sets SGD's lr, and SGD's steps use it",
+                  points=1, run=_run_schedule_drives, assess=_assess_schedule_drives,
+                  case=Case("SGD(lr=0.1) with StepLR(step_size=2, gamma=0.5), 6 epochs", {"base_lr": 0.1, "epochs": 6}),
+                  depends_on=("optimizers.sgd",)),
+)
+
+
+UNIT = Unit(
+    name="optimizers",
+    title="Unit 4: optimizers (최적화 알고리즘)",
+    module=MODULE,
+    checks=tuple(check for spec in SPECS for check in _optimizer_checks(spec)) + SCHEDULE_CHECKS,
+)

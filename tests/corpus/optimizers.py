@@ -1,0 +1,201 @@
+"""Unit 4 (optimizers and schedules): the mistakes students really make, and what the grader must say."""
+
+from . import Mutation
+
+M = "optimizers"
+
+ADAM_STEP = (
+    "            state.step += 1\n"
+    "            if self.decoupled_weight_decay:\n"
+    "                p *= 1.0 - self.lr * self.weight_decay\n"
+    "            elif self.weight_decay != 0.0:\n"
+    "                g = g + self.weight_decay * p\n"
+)
+ADAM_LAST = "            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)\n"
+
+MUTATIONS = [
+    Mutation(
+        "SGD: learning rate applied twice", M,
+        "            p -= self.lr * g\n",
+        "            p -= self.lr * self.lr * g\n",
+        {"optimizers.sgd.trajectory": "applied twice"},
+    ),
+    Mutation(
+        "SGD: weight decay ignored", M,
+        "            if self.weight_decay != 0.0:\n                g = g + self.weight_decay * p\n            p -= self.lr * g\n",
+        "            p -= self.lr * g\n",
+        {"optimizers.sgd.options": "weight_decay is ignored"},
+    ),
+    Mutation(
+        "SGD: a new array instead of an in-place update", M,
+        "            p -= self.lr * g\n",
+        "            p = p - self.lr * g\n",
+        {"optimizers.sgd.trajectory": "never changed", "optimizers.sgd.contract": "in place",
+         "optimizers.sgd.convergence": "never changes"},
+    ),
+    Mutation(
+        "SGD: weight decay added into the caller's gradient array", M,
+        "                g = g + self.weight_decay * p\n            p -= self.lr * g\n",
+        "                g += self.weight_decay * p\n            p -= self.lr * g\n",
+        {"optimizers.sgd.contract": "changed the gradient array"},
+    ),
+    Mutation(
+        "Momentum: buffer started at zero (CS231n's v = 0)", M,
+        "            if state.momentum_buffer is None:\n"
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
+        "            if state.momentum_buffer is None:\n"
+        "                state.momentum_buffer = np.zeros_like(p)\n"
+        "            state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
+        {"optimizers.momentum.options": "starts at zero"},
+    ),
+    Mutation(
+        "Momentum: dampening ignored", M,
+        "state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g",
+        "state.momentum_buffer = self.momentum * state.momentum_buffer + g",
+        {"optimizers.momentum.options": "dampening is ignored"},
+    ),
+    Mutation(
+        "Momentum: one state object shared by every parameter", M,
+        "        self.dampening = float(dampening)\n        self.weight_decay = float(weight_decay)\n"
+        "        self.state = [MomentumState() for _ in self.params]\n",
+        "        self.dampening = float(dampening)\n        self.weight_decay = float(weight_decay)\n"
+        "        self.state = [MomentumState()] * len(self.params)\n",
+        {"optimizers.momentum.contract": "state is shared between parameters"},
+    ),
+    Mutation(
+        "NAG: written as plain momentum", M,
+        "            p -= self.lr * (g + self.momentum * state.momentum_buffer)\n",
+        "            p -= self.lr * state.momentum_buffer\n",
+        {"optimizers.nag.trajectory": "plain momentum"},
+    ),
+    Mutation(
+        "NAG: momentum=0 accepted", M,
+        "        if momentum <= 0.0:\n",
+        "        if momentum < 0.0:\n",
+        {"optimizers.nag.validation": "nesterov with momentum=0 must raise valueerror"},
+    ),
+    Mutation(
+        "Adagrad: eps inside the square root", M,
+        "p -= lr_t * g / (np.sqrt(state.sum) + self.eps)",
+        "p -= lr_t * g / np.sqrt(state.sum + self.eps)",
+        {"optimizers.adagrad.options": "inside the square root"},
+    ),
+    Mutation(
+        "Adagrad: lr_decay counts from t instead of t - 1", M,
+        "lr_t = self.lr / (1.0 + (state.step - 1) * self.lr_decay)",
+        "lr_t = self.lr / (1.0 + state.step * self.lr_decay)",
+        {"optimizers.adagrad.options": "lr_decay uses t instead of t - 1"},
+    ),
+    Mutation(
+        "Adadelta: eps outside the square roots", M,
+        "delta = np.sqrt(state.acc_delta + self.eps) / np.sqrt(state.square_avg + self.eps) * g",
+        "delta = (np.sqrt(state.acc_delta) + self.eps) / (np.sqrt(state.square_avg) + self.eps) * g",
+        {"optimizers.adadelta.trajectory": "inside both square roots"},
+    ),
+    Mutation(
+        "RMSprop: eps inside the square root", M,
+        "denominator = np.sqrt(state.square_avg) + self.eps",
+        "denominator = np.sqrt(state.square_avg + self.eps)",
+        {"optimizers.rmsprop.options": "inside the square root"},
+    ),
+    Mutation(
+        "RMSprop: Keras' default smoothing constant 0.9", M,
+        "lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,",
+        "lr: float = 1e-2, alpha: float = 0.9, eps: float = 1e-8,",
+        {"optimizers.rmsprop.trajectory": "alpha = 0.99"},
+    ),
+    Mutation(
+        "RMSprop: centered ignored", M,
+        "            if self.centered:\n",
+        "            if False:\n",
+        {"optimizers.rmsprop.options": "centered=true is ignored"},
+    ),
+    Mutation(
+        "Adam: bias correction missing", M,
+        "            m_hat = state.exp_avg / (1.0 - beta1**state.step)\n"
+        "            v_hat = second_moment / (1.0 - beta2**state.step)\n",
+        "            m_hat = state.exp_avg\n            v_hat = second_moment\n",
+        {"optimizers.adam.trajectory": "bias correction missing",
+         "optimizers.adamw.trajectory": "bias correction missing"},
+    ),
+    Mutation(
+        "Adam: bias correction with t starting at 0", M,
+        ADAM_STEP + "            state.exp_avg = beta1",
+        ADAM_STEP.replace("            state.step += 1\n", "") + "            state.step += 0\n            state.exp_avg = beta1",
+        {"optimizers.adam.trajectory": "which is 0 at t = 0"},
+    ),
+    Mutation(
+        "Adam: eps inside the square root", M,
+        ADAM_LAST,
+        "            p -= self.lr * m_hat / np.sqrt(v_hat + self.eps)\n",
+        {"optimizers.adam.options": "inside the square root"},
+    ),
+    Mutation(
+        "Adam: TensorFlow's epsilon hat (eps before the bias correction)", M,
+        ADAM_LAST,
+        "            p -= self.lr * m_hat / ((np.sqrt(second_moment) + self.eps) / math.sqrt(1.0 - beta2**state.step))\n",
+        {"optimizers.adam.options": "epsilon hat"},
+    ),
+    Mutation(
+        "Adam: learning rate applied twice", M,
+        ADAM_LAST,
+        "            p -= self.lr * self.lr * m_hat / (np.sqrt(v_hat) + self.eps)\n",
+        {"optimizers.adam.trajectory": "applied twice"},
+    ),
+    Mutation(
+        "Adam: amsgrad ignored", M,
+        "            if self.amsgrad:\n                state.max_exp_avg_sq",
+        "            if False:\n                state.max_exp_avg_sq",
+        {"optimizers.adam.options": "amsgrad=true is ignored"},
+    ),
+    Mutation(
+        "Adam: L2 term added into the caller's gradient array", M,
+        "            elif self.weight_decay != 0.0:\n                g = g + self.weight_decay * p\n",
+        "            elif self.weight_decay != 0.0:\n                g += self.weight_decay * p\n",
+        {"optimizers.adam.contract": "changed the gradient array"},
+    ),
+    Mutation(
+        "Adam: beta = 1 accepted", M,
+        "        if not 0.0 <= beta < 1.0:\n",
+        "        if not 0.0 <= beta <= 1.0:\n",
+        {"optimizers.adam.validation": "beta1 = 1", "optimizers.adamw.validation": "beta2 = 1"},
+    ),
+    Mutation(
+        "AdamW: weight decay as Adam's L2 term", M,
+        "    decoupled_weight_decay = True\n",
+        "    decoupled_weight_decay = False\n",
+        {"optimizers.adamw.trajectory": "adamw decouples it"},
+    ),
+    Mutation(
+        "AdamW: decay without the learning rate", M,
+        "                p *= 1.0 - self.lr * self.weight_decay\n",
+        "                p *= 1.0 - self.weight_decay\n",
+        {"optimizers.adamw.trajectory": "forgets the learning rate"},
+    ),
+    Mutation(
+        "StepLR: one epoch early", M,
+        "return self.base_lr * self.gamma ** (epoch // self.step_size)",
+        "return self.base_lr * self.gamma ** ((epoch + 1) // self.step_size)",
+        {"optimizers.schedules.step_lr": "one epoch off", "optimizers.schedules.drives_optimizer": "did not drive"},
+    ),
+    Mutation(
+        "MultiStepLR: a milestone applied one epoch late", M,
+        "if milestone <= epoch)",
+        "if milestone < epoch)",
+        {"optimizers.schedules.multistep_lr": "one epoch off", "optimizers.schedules.resnet_recipe": "one epoch off"},
+    ),
+    Mutation(
+        "ResNet recipe: halved instead of divided by ten", M,
+        "[int(0.5 * epochs), int(0.75 * epochs)], gamma=0.1)",
+        "[int(0.5 * epochs), int(0.75 * epochs)], gamma=0.5)",
+        {"optimizers.schedules.resnet_recipe": "lr does not match the reference"},
+    ),
+    Mutation(
+        "CosineAnnealingLR: eta_min forgotten", M,
+        "return self.eta_min + (self.base_lr - self.eta_min) * (1.0 + math.cos",
+        "return self.base_lr * (1.0 + math.cos",
+        {"optimizers.schedules.cosine": "lr does not match the reference"},
+    ),
+]
