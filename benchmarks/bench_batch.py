@@ -2,12 +2,16 @@
 
 The class: ``STUDENTS`` students, each handing in every unit that exists. Per unit, a student's
 file is drawn (seeded) from: the reference (full marks), the untouched stub (0), or one of that
-unit's buggy variants from ``tests/corpus/<unit>.py`` (partial marks). A few students are hostile
-(a segfault, ``sys.exit`` at import, a binary file) and one has an infinite loop in ``predict``,
-which costs it its per-check timeouts: the batch must absorb that too.
+unit's buggy variants from ``tests/corpus/<unit>.py`` (partial marks). Two students are hostile
+(a segfault, ``sys.exit`` at import).
 
 Targets (issue "grading that survives hostile submissions"): the whole class graded in under 60 s
 wall with 2 workers, and every student's JSON identical to grading that student alone.
+
+A second class is the same plus one student whose ``predict`` never returns. That student costs
+one worker the per-check timeout (2 s) for each of the ~16 checks that call ``predict``, and the
+loop keeps a core busy all that time: about 32 s of the machine's 2 cores. It is timed too, with
+the same target, so that the price of a hanging submission is visible rather than hidden.
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ ASSIGNMENTS = REPO_ROOT / "assignments"
 HOSTILE = {
     "segfault": ("linear_model", "return X @ W + b\n", "import ctypes\n    ctypes.string_at(0)\n"),
     "exit at import": ("linear_model", "import numpy as np\n", "import numpy as np\nimport sys\nsys.exit(1)\n"),
-    "infinite loop": ("linear_model", "return X @ W + b\n", "while True:\n        pass\n"),
 }
+HANGING = {"infinite loop": ("linear_model", "return X @ W + b\n", "while True:\n        pass\n")}
 
 
 class _Quiet(Progress):
@@ -61,11 +65,15 @@ def _mutations(unit: str):
         return []
 
 
-def make_class(root: Path, students: int = STUDENTS, seed: int = SEED) -> dict[str, str]:
-    """Writes the class under ``root``; returns student -> a short description of what they handed in."""
+def make_class(root: Path, students: int = STUDENTS, seed: int = SEED, *, hanging: bool = False) -> dict[str, str]:
+    """Writes the class under ``root``; returns student -> a short description of what they handed in.
+
+    ``hanging`` adds the student whose predict never returns (student077).
+    """
     rng = random.Random(seed)
     described = {}
-    hostile_students = {f"student{index:03d}": kind for index, kind in zip((7, 42, 77), HOSTILE)}
+    kinds = {**HOSTILE, **(HANGING if hanging else {})}
+    hostile_students = {f"student{index:03d}": kind for index, kind in zip((7, 42, 77), kinds)}
     for index in range(students):
         name = f"student{index:03d}"
         folder = root / name
@@ -88,7 +96,7 @@ def make_class(root: Path, students: int = STUDENTS, seed: int = SEED) -> dict[s
                 parts.append(f"{unit.name}: {mutation.name}")
         if name in hostile_students:
             kind = hostile_students[name]
-            module, find, replace = HOSTILE[kind]
+            module, find, replace = kinds[kind]
             source = (SOLUTIONS / f"{module}.py").read_text().replace(find, replace, 1)
             (folder / f"{module}.py").write_text(source)
             parts.append(f"hostile: {kind}")
@@ -96,44 +104,57 @@ def make_class(root: Path, students: int = STUDENTS, seed: int = SEED) -> dict[s
     return described
 
 
+def _time_batch(root: Path, out: Path, reference) -> Measurement:
+    started = time.perf_counter()
+    grade_batch(root, out, reference=reference, jobs=JOBS, progress=_Quiet())
+    return Measurement(time.perf_counter() - started, 0.0)
+
+
+def _compare_with_one_by_one(root: Path, out: Path, reference) -> Measurement:
+    """Grades every student alone; raises when any JSON differs from the batch's."""
+    mismatches = []
+    started = time.perf_counter()
+    for folder in sorted(root.iterdir()):
+        alone = api.grade(folder, reference=reference).to_gradescope()
+        if alone != json.loads((out / f"{folder.name}.json").read_text()):
+            mismatches.append(folder.name)
+    if mismatches:
+        raise AssertionError(f"batch and one-by-one scores differ for {mismatches}")
+    return Measurement(time.perf_counter() - started, 0.0)
+
+
 def bench_batch(runs: int = 3) -> list[Result]:
-    """Grades the class ``runs`` times in batch, then once student by student, and compares."""
+    """The class ``runs`` times in batch (and once with a hanging student), then one by one."""
     with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch) / "class"
-        make_class(root)
+        scratch = Path(scratch)
+        make_class(scratch / "class")
+        make_class(scratch / "class-hanging", hanging=True)
         reference = api.default_reference()
-        batch_samples, one_by_one = [], []
-        for run in range(runs):
-            out = Path(scratch) / f"out{run}"
-            started = time.perf_counter()
-            grade_batch(root, out, reference=reference, jobs=JOBS, progress=_Quiet())
-            batch_samples.append(Measurement(time.perf_counter() - started, 0.0))
-        tables = {(Path(scratch) / f"out{run}" / "grades.csv").read_bytes() for run in range(runs)}
+        plain = [_time_batch(scratch / "class", scratch / f"out{run}", reference) for run in range(runs)]
+        tables = {(scratch / f"out{run}" / "grades.csv").read_bytes() for run in range(runs)}
         if len(tables) != 1:
             raise AssertionError("batch runs on the same inputs wrote different grades.csv files")
-        mismatches = []
-        started = time.perf_counter()
-        for folder in sorted(root.iterdir()):
-            alone = api.grade(folder, reference=reference).to_gradescope()
-            batched = json.loads((Path(scratch) / "out0" / f"{folder.name}.json").read_text())
-            if alone != batched:
-                mismatches.append(folder.name)
-        one_by_one.append(Measurement(time.perf_counter() - started, 0.0))
-        if mismatches:
-            raise AssertionError(f"batch and one-by-one scores differ for {mismatches}")
+        hanging = _time_batch(scratch / "class-hanging", scratch / "out-hanging", reference)
+        one_by_one = _compare_with_one_by_one(scratch / "class-hanging", scratch / "out-hanging", reference)
     units = ", ".join(UNITS)
     return [
         Result(
-            f"`grade_batch` of {STUDENTS} students ({units}; 3 hostile, 1 infinite loop), {JOBS} workers",
-            Timing.of(batch_samples),
+            f"`grade_batch` of {STUDENTS} students ({units}; 2 hostile), {JOBS} workers",
+            Timing.of(plain),
             BATCH_TARGET_S,
-            "every student's JSON identical to grading alone; grades.csv byte-identical across runs",
+            "grades.csv byte-identical across runs",
         ),
         Result(
-            f"the same {STUDENTS} students graded one by one in one process (`api.grade`)",
-            Timing.of(one_by_one),
+            "the same class plus one student whose predict never returns",
+            Timing.of([hanging]),
+            BATCH_TARGET_S,
+            "the hanging student costs one worker ~16 timeouts of 2 s",
+        ),
+        Result(
+            f"the class with the hanging student graded one by one (`api.grade`, one process)",
+            Timing.of([one_by_one]),
             None,
-            "for the ratio: no parallelism",
+            "every student's JSON identical to the batch's; for the ratio (no parallelism)",
         ),
     ]
 
