@@ -279,7 +279,18 @@ def grade_batch(
     hidden = reference.folders_to_hide()
     remaining = list(todo)
     while remaining:
-        remaining = _grade_in_pool(remaining, checks, check_ids, hidden, out, jobs, reference, options, summary, progress)
+        left = _grade_in_pool(remaining, checks, check_ids, hidden, out, jobs, reference, options, summary, progress)
+        if len(left) == len(remaining):
+            # The pool broke before anyone finished: a worker dies on these students every time.
+            # Give them a row that says so instead of restarting pools forever.
+            problem = "a grading worker died on this submission; grade it alone with `autograder grade`"
+            for student in left:
+                _write_student(out, student, _unusable_report(StudentFolder(student.student, None, problem), checks))
+                summary.graded.append(student.student)
+                summary.problems[student.student] = problem
+                progress.advance()
+            left = []
+        remaining = left
     write_grade_tables(out, students, units)
     summary.wall_seconds = time.perf_counter() - started
     return summary

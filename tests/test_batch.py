@@ -156,3 +156,14 @@ def test_bad_root_is_a_usage_error(tmp_path, make_root, fragment, capsys):
 def test_discovery_error_type(tmp_path):
     with pytest.raises(BatchError):
         discover_students(tmp_path / "nope", tmp_path / "staging")
+
+
+def test_a_pool_that_keeps_breaking_gives_rows_instead_of_looping(tmp_path, monkeypatch):
+    import autograder.batch as batch
+
+    shutil.copytree(SOLUTIONS, tmp_path / "class" / "zed")
+    monkeypatch.setattr(batch, "_grade_in_pool", lambda todo, *args: list(todo))  # nobody ever finishes
+    summary = grade_batch(tmp_path / "class", tmp_path / "out", reference=api.default_reference(),
+                          parts=UNIT, progress=Silent())
+    assert "worker died" in summary.problems["zed"]
+    assert "worker died" in read_rows(tmp_path / "out" / "grades.csv")["zed"]["notes"]
