@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from .checks import Visibility
 from .grading import (
     GradingOptions,
     ReferenceProvider,
@@ -38,8 +40,10 @@ def grade(
     parts: Sequence[str] = (),
     reference: ReferenceProvider | None = None,
     options: GradingOptions = GradingOptions(),
+    visibility: Visibility | None = None,
 ) -> Report:
-    """Grades ``submission`` (a folder shaped like ``assignments/``) on the selected parts.
+    """Grades ``submission`` (a folder shaped like ``assignments/``, or a folder of the course's
+    notebooks) on the selected parts; ``visibility`` limits it to public (or hidden) checks.
 
     Raises SubmissionNotFound for a missing folder and UnknownSelection for an unknown part name;
     nothing the submitted code does raises here.
@@ -47,12 +51,13 @@ def grade(
     submission = Path(submission)
     if not submission.is_dir():
         raise SubmissionNotFound(f"submission folder {submission} does not exist")
-    checks = select_checks(list(parts))
-    located = locate_submission(submission)
-    # A folder without course files is still graded (every check then says which file is missing).
-    report = grade_submission(
-        located.folder or submission, checks, reference=reference or default_reference(), options=options
-    )
-    if located.note:
-        report = Report(report.submission, report.results, (located.note, *report.notes))
-    return report
+    checks = select_checks(list(parts), visibility=visibility)
+    with tempfile.TemporaryDirectory(prefix="autograder-notebooks-") as staging:
+        located = locate_submission(submission, Path(staging))
+        # A folder without course files is still graded (every check then says which file is missing).
+        report = grade_submission(
+            located.folder or submission, checks, reference=reference or default_reference(), options=options
+        )
+    notes = (located.note, *report.notes) if located.note else report.notes
+    # The report names what was handed in, not the staging folder notebooks were written out to.
+    return Report(str(submission.resolve()), report.results, notes)

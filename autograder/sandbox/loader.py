@@ -51,6 +51,9 @@ def import_submission_module(folder: Path, name: str) -> ModuleType:
     exception (including SystemExit) raised while the module body runs.
     """
     path = folder / f"{name}.py"
+    problem = folder / f"{name}.py.problem"
+    if problem.is_file():  # a handed-in notebook that could not become this module (notebooks/materialize.py)
+        raise SubmissionImportError(problem.read_text(encoding="utf-8", errors="replace"))
     if not path.is_file():
         raise SubmissionImportError(f"{name}.py is missing from the submission")
     try:

@@ -1,0 +1,74 @@
+"""``autograder nbgrader init COURSE_DIR``: a ready nbgrader course generated from ``solutions/``.
+
+The course folder gets ``nbgrader_config.py`` (course id, gradebook URL, execution timeout) and
+``source/<assignment>/`` with the source notebook of every unit (solution regions and hidden tests in
+place). nbgrader's own commands take it from there: ``generate_assignment``, ``autograde``,
+``generate_feedback``, ``export``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..paths import solutions_dir
+from ..units import UNITS
+from .build import course_notebooks
+
+DEFAULT_ASSIGNMENT = "deep-learning-basics"
+DEFAULT_COURSE_ID = "deep-learning-basics"
+#: nbgrader's per-cell execution timeout; the test cells of training parts take a few seconds.
+CELL_TIMEOUT_S = 300
+
+
+class CourseError(ValueError):
+    """A course that cannot be written as asked (exists already, bad gradebook URL, unknown unit)."""
+
+
+def check_database_url(url: str) -> str:
+    """``url`` if SQLAlchemy can parse it (SQLite, PostgreSQL, ...); CourseError otherwise."""
+    try:
+        from sqlalchemy.engine import make_url
+    except ImportError:  # nbgrader brings SQLAlchemy; without it only the shape can be checked
+        if "://" not in url:
+            raise CourseError(f"{url!r} is not a database URL (e.g. sqlite:///gradebook.db)") from None
+        return url
+    try:
+        make_url(url)
+    except Exception as error:  # SQLAlchemy raises ArgumentError, ValueError, ... for malformed URLs
+        raise CourseError(f"{url!r} is not a database URL SQLAlchemy understands: {error}") from None
+    return url
+
+
+def config_text(course_id: str, db_url: str) -> str:
+    return f'''"""nbgrader configuration of this course (written by `autograder nbgrader init`)."""
+
+c = get_config()  # noqa: F821 (nbgrader provides it)
+
+c.CourseDirectory.course_id = {course_id!r}
+# The gradebook: SQLite in this folder by default; any SQLAlchemy URL works, e.g.
+# "postgresql://user:password@host/gradebook" for a large course.
+c.CourseDirectory.db_url = {db_url!r}
+# Each test cell grades one part in a fresh, isolated process; training parts take a few seconds.
+c.Execute.timeout = {CELL_TIMEOUT_S}
+'''
+
+
+def init_course(course: Path, *, course_id: str = DEFAULT_COURSE_ID, assignment: str = DEFAULT_ASSIGNMENT,
+                db_url: str | None = None, units: list[str] | None = None, force: bool = False) -> list[Path]:
+    """Writes the course; returns the files written."""
+    unknown = sorted(set(units or ()) - set(UNITS))
+    if unknown:
+        raise CourseError(f"unknown unit {unknown[0]!r}; units: {', '.join(UNITS)}")
+    course = Path(course).resolve()
+    source = course / "source" / assignment
+    config = course / "nbgrader_config.py"
+    if not force and (config.exists() or source.exists()):
+        raise CourseError(f"{course} already holds an nbgrader course (use --force to regenerate its notebooks)")
+    db_url = check_database_url(db_url or f"sqlite:///{course / 'gradebook.db'}")
+    source.mkdir(parents=True, exist_ok=True)
+    config.write_text(config_text(course_id, db_url), encoding="utf-8")
+    written = [config]
+    for name, text in course_notebooks(solutions_dir(), student=False, units=units).items():
+        (source / name).write_text(text, encoding="utf-8")
+        written.append(source / name)
+    return written

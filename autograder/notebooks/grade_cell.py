@@ -1,0 +1,73 @@
+"""What a notebook's test cell calls: grade one part of the saved notebooks, print why, return points.
+
+The test cell's last value is the score nbgrader records (partial credit). Grading runs in a fresh
+``python -I`` process, not in the notebook's kernel: the kernel has run the student's cells, so it may
+hold a monkeypatched numpy or a replaced grader, and a verdict must never be decided there. ``-I``
+also keeps the notebook's folder off ``sys.path``, so a stray ``numpy.py`` beside the notebooks cannot
+shadow the real one. The child grades exactly as ``autograder grade`` does (the same checks, the
+same isolation per check), on the module cells of the notebooks as saved on disk, which is also what
+nbgrader's autograde and the batch grader see.
+
+Nothing is written to stderr unless grading itself fails (nbgrader scores any stderr output as 0).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+#: Generous: a part's checks have their own timeouts; this only guards against a stuck grader.
+GRADING_TIMEOUT_S = 600
+
+
+class GradingFailed(RuntimeError):
+    """The grader itself failed (not the student's code); the test cell then errors and scores 0."""
+
+
+def grade_part(part: str, checks: str = "public", folder: str | Path | None = None) -> float:
+    """Grades ``part`` of the notebooks in ``folder`` (default: the kernel's working directory).
+
+    ``checks`` is ``"public"`` (what students see in their copy) or ``"all"`` (public and hidden,
+    as the instructor's autograde runs them). Prints the feedback; returns the points earned.
+    """
+    if checks not in ("public", "all"):
+        raise ValueError('checks must be "public" or "all"')
+    folder = Path(folder or Path.cwd()).resolve()
+    with tempfile.TemporaryDirectory(prefix="autograder-cell-") as scratch:
+        result_file = Path(scratch) / "result.json"
+        command = [sys.executable, "-I", "-m", "autograder.notebooks.grade_cell",
+                   str(folder), part, checks, str(result_file)]
+        try:
+            completed = subprocess.run(command, capture_output=True, text=True, timeout=GRADING_TIMEOUT_S,
+                                       stdin=subprocess.DEVNULL, cwd=scratch)
+        except subprocess.TimeoutExpired:
+            raise GradingFailed(f"grading {part} took more than {GRADING_TIMEOUT_S} s") from None
+        if completed.returncode != 0 or not result_file.is_file():
+            raise GradingFailed(f"grading {part} failed:\n{completed.stderr.strip() or completed.stdout.strip()}")
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    print(completed.stdout.rstrip())
+    return result["score"]
+
+
+def _grade_in_child(folder: Path, part: str, checks: str, result_file: Path) -> None:
+    from .. import api
+    from ..checks import Visibility
+    from ..render import render_report
+    from ..results import format_points
+    from ..units import select_checks
+
+    visibility = Visibility.PUBLIC if checks == "public" else None
+    report = api.grade(folder, parts=[part], visibility=visibility)
+    render_report(report, colour=False, stream=sys.stdout)
+    if visibility is Visibility.PUBLIC:
+        hidden = sum(check.points for check in select_checks([part], visibility=Visibility.HIDDEN))
+        if hidden:
+            print(f"(+ {format_points(hidden)} points of hidden tests, run when your work is graded)")
+    result_file.write_text(json.dumps({"score": report.score, "max_score": report.max_score}), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _grade_in_child(Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4]))

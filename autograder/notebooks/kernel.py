@@ -1,0 +1,60 @@
+"""Inside a notebook's kernel: import the course's other notebooks by module name.
+
+A later unit's module says ``from mlp import Linear``, exactly as the ``.py`` files do. In a folder of
+notebooks there is no ``mlp.py``, so :func:`import_notebooks_as_modules` adds a finder that turns
+``02_mlp.ipynb`` (as last saved) into the module ``mlp``: its module cells, joined. The finder comes
+after Python's own, so a real ``mlp.py`` beside the notebooks still wins.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import sys
+from pathlib import Path
+
+from .cells import load_notebook, module_source
+
+
+def notebook_for(module: str, folder: Path) -> Path | None:
+    """``NN_<module>.ipynb`` (or ``<module>.ipynb``) in ``folder``, the first by name."""
+    found = sorted(folder.glob(f"[0-9][0-9]_{module}.ipynb")) + sorted(folder.glob(f"{module}.ipynb"))
+    return found[0] if found else None
+
+
+class _NotebookLoader(importlib.abc.Loader):
+    def __init__(self, path: Path):
+        self.path = path
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        document = load_notebook(self.path)
+        source = module_source(document, module.__name__, self.path.name)
+        exec(compile(source, str(self.path), "exec"), module.__dict__)
+
+
+class NotebookFinder(importlib.abc.MetaPathFinder):
+    """Finds the course modules (and only those) as notebooks in ``folder``."""
+
+    def __init__(self, folder: Path, modules: set[str]):
+        self.folder = folder
+        self.modules = modules
+
+    def find_spec(self, fullname, path=None, target=None):
+        if path is not None or fullname not in self.modules:
+            return None
+        notebook = notebook_for(fullname, self.folder)
+        if notebook is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, _NotebookLoader(notebook), origin=str(notebook))
+
+
+def import_notebooks_as_modules(folder: Path | None = None) -> None:
+    """Makes ``import <course module>`` load the sibling notebook; calling it twice is harmless."""
+    from ..units import UNITS
+
+    folder = Path(folder or Path.cwd()).resolve()
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, NotebookFinder)]
+    sys.meta_path.append(NotebookFinder(folder, {unit.module for unit in UNITS.values()}))

@@ -1,0 +1,49 @@
+"""A folder of handed-in notebooks turned into the folder of modules the engine grades.
+
+Each course notebook found (``NN_<module>.ipynb``) becomes ``<module>.py``: its module cells, joined.
+A notebook that cannot be read as the course's notebook (broken JSON, module cells deleted,
+duplicated or reordered) becomes ``<module>.py.problem`` instead, a text file whose message the
+loader reports for every check of that module: the student sees why, and the other notebooks are
+graded as usual. The code graded is therefore exactly the code a ``.py`` submission would hold, with
+the same isolation, so the same work gets the same score whichever way it is handed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .cells import NotebookProblem, load_notebook, module_source
+from .kernel import notebook_for
+
+PROBLEM_SUFFIX = ".problem"
+
+
+def course_notebooks_in(folder: Path) -> dict[str, Path]:
+    """Module name -> the notebook that holds it, for the course notebooks in ``folder``."""
+    from ..units import UNITS
+
+    found = {}
+    for unit in UNITS.values():
+        notebook = notebook_for(unit.module, folder)
+        if notebook is not None:
+            found[unit.module] = notebook
+    return found
+
+
+def materialize_notebooks(folder: Path, into: Path) -> str:
+    """Writes the modules of the notebooks in ``folder`` into ``into``; returns a note for the report."""
+    into.mkdir(parents=True, exist_ok=True)
+    notebooks = course_notebooks_in(folder)
+    problems = []
+    for module, notebook in notebooks.items():
+        target = into / f"{module}.py"
+        try:
+            target.write_text(module_source(load_notebook(notebook), module, notebook.name), encoding="utf-8")
+        except NotebookProblem as problem:
+            (into / f"{module}.py{PROBLEM_SUFFIX}").write_text(str(problem), encoding="utf-8")
+            problems.append(notebook.name)
+    names = ", ".join(path.name for path in notebooks.values())
+    note = f"graded the code cells of the notebooks {names}"
+    if problems:
+        note += f" ({', '.join(problems)} could not be read: see the checks of that unit)"
+    return note
