@@ -5,6 +5,7 @@
     autograder grade-batch ROOT --out DIR [--jobs N] [--unit U] [--redo]   a whole class
     autograder gradescope-bundle OUT.zip                            a Gradescope autograder zip
     autograder stubs [--check]                                      regenerate assignments/
+    autograder nbgrader init COURSE_DIR [--db URL] [--unit U]       an nbgrader course from solutions/
     autograder list                                                 units, parts and checks
 
 Mistakes in the command line (a missing folder, an unknown part) print one line on stderr and exit
@@ -102,6 +103,21 @@ def cmd_stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nbgrader_init(args: argparse.Namespace) -> int:
+    from .notebooks.course import CourseError, init_course
+
+    try:
+        written = init_course(Path(args.course), course_id=args.course_id, assignment=args.assignment,
+                              db_url=args.db, units=args.unit, force=args.force)
+    except CourseError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {len(written)} file(s) into {Path(args.course).resolve()}:")
+    for path in written:
+        print(f"  {path.relative_to(Path(args.course).resolve())}")
+    print(f"next: cd {args.course} && nbgrader generate_assignment {args.assignment}")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     for unit in UNITS.values():
         print(f"{unit.name}: {unit.title} ({unit.module}.py)")
@@ -148,6 +164,17 @@ def build_parser() -> argparse.ArgumentParser:
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
     stubs.add_argument("--check", action="store_true", help="only report whether assignments/ is stale")
     stubs.set_defaults(handler=cmd_stubs)
+
+    nbgrader = commands.add_parser("nbgrader", help="nbgrader courses generated from solutions/")
+    nbgrader_commands = nbgrader.add_subparsers(dest="nbgrader_command", required=True)
+    init = nbgrader_commands.add_parser("init", help="write an nbgrader course folder (config + source notebooks)")
+    init.add_argument("course", metavar="COURSE_DIR")
+    init.add_argument("--course-id", default="deep-learning-basics", help="nbgrader course id")
+    init.add_argument("--assignment", default="deep-learning-basics", help="assignment name (folder under source/)")
+    init.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: SQLite in COURSE_DIR)")
+    init.add_argument("--unit", action="append", metavar="UNIT", help="only these units (repeatable)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing course's config and notebooks")
+    init.set_defaults(handler=cmd_nbgrader_init)
 
     listing = commands.add_parser("list", help="list units, parts and checks")
     listing.set_defaults(handler=cmd_list)
