@@ -7,6 +7,9 @@ Layouts recognised under ROOT:
 * nbgrader's ``submitted/<student>/<assignment>/``: a student's assignment folders are merged into
   one staging folder (``DIR/.staging/<student>``) and graded together.
 
+Either may hold the course's notebooks instead of ``.py`` files: their module cells are written out
+as modules (``DIR/.staging/<student>.modules``) and graded exactly as ``.py`` files would be.
+
 How it stays fast and safe:
 
 * worker processes come from a **forkserver** (:mod:`autograder.zygote`), so the processes that
@@ -81,8 +84,9 @@ class BatchSummary:
 # ----------------------------------------------------------------------------- discovery
 
 
-def _student_folder(student: str, folder: Path) -> StudentFolder:
-    located = locate_submission(folder)
+def _student_folder(student: str, folder: Path, staging: Path) -> StudentFolder:
+    # Notebooks are written out as modules beside the other staged files of the run.
+    located = locate_submission(folder, staging / f"{student}.modules")
     return StudentFolder(student, located.folder, located.problem, located.note)
 
 
@@ -97,7 +101,7 @@ def discover_students(root: Path, staging: Path) -> list[StudentFolder]:
     else:
         if holds_course_files(root):
             raise BatchError(f"{root} looks like one submission, not a class: use `autograder grade --submission {root}`")
-        students = [_student_folder(folder.name, folder) for folder in visible_children(root)]
+        students = [_student_folder(folder.name, folder, staging) for folder in visible_children(root)]
     if not students:
         raise BatchError(f"{root} holds no student folders")
     return students
@@ -116,7 +120,7 @@ def _merge_nbgrader_student(folder: Path, staging: Path) -> StudentFolder:
             for file in visible_children(assignment):
                 if file.is_file():
                     shutil.copy2(file, target / file.name)
-    return _student_folder(student, target)
+    return _student_folder(student, target, staging)
 
 
 # ----------------------------------------------------------------------------- workers

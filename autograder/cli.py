@@ -28,6 +28,7 @@ from .paths import assignments_dir, solutions_dir
 from .plots import write_curve_plots
 from .render import render_report, use_colour
 from .sandbox import Limits
+from .notebooks.build import LessonError
 from .stubs import StubError, stale_assignments, write_assignments
 from .units import UNITS, UnknownSelection
 
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (UsageError, UnknownSelection, api.SubmissionNotFound, StubError, BatchError) as error:
+    except (UsageError, UnknownSelection, api.SubmissionNotFound, StubError, BatchError, LessonError) as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return USAGE_ERROR
 

@@ -4,6 +4,7 @@ Every region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's
 alone on its line) becomes ``raise NotImplementedError("<function>: not implemented yet")`` at the
 marker's indentation. Everything else, docstrings, the ``# Hint:`` line above each region and the
 given helpers, is copied unchanged, so the two trees differ only inside solution regions.
+``assignments/notebooks/`` holds the same stubs as one Jupyter notebook per unit.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BEGIN = "### BEGIN SOLUTION"
+NOTEBOOKS = Path("notebooks")  # the student notebooks, inside assignments/
 END = "### END SOLUTION"
 _DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)|^(\s*)class\s+(\w+)")
 
@@ -95,13 +97,21 @@ def _reference_files(solutions: Path) -> list[Path]:
 
 
 def expected_assignments(solutions: Path) -> dict[Path, bytes]:
-    """What ``assignments/`` must contain: relative path -> content."""
+    """What ``assignments/`` must contain: relative path -> content.
+
+    The stubbed modules, and in ``notebooks/`` the student notebook of every unit (the same stubs,
+    cut into cells, with the unit's lesson; see autograder/notebooks/build.py).
+    """
+    from .notebooks.build import course_notebooks  # the notebook builder itself uses make_stub
+
     expected = {}
     for relative in _reference_files(solutions):
         data = (solutions / relative).read_bytes()
         if relative.suffix == ".py":
             data = make_stub(data.decode("utf-8"), relative).encode("utf-8")
         expected[relative] = data
+    for name, text in course_notebooks(solutions, student=True).items():
+        expected[NOTEBOOKS / name] = text.encode("utf-8")
     return expected
 
 
