@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cells import NotebookProblem, load_notebook, module_source
+from .cells import NotebookProblem, load_notebook, module_cells, module_source
 from .kernel import notebook_for
 
 PROBLEM_SUFFIX = ".problem"
@@ -47,3 +47,19 @@ def materialize_notebooks(folder: Path, into: Path) -> str:
     if problems:
         note += f" ({', '.join(problems)} could not be read: see the checks of that unit)"
     return note
+
+
+def fill_notebook(document: dict, module: str, source: str) -> dict:
+    """``document`` (a course notebook) with its answer cells holding the chunks of ``source``.
+
+    The inverse of :func:`materialize_notebooks` for answer cells: what a student's notebook looks
+    like when they wrote ``source``. Given cells are left as they are. Used by tests and benchmarks
+    to hand in the same code both ways.
+    """
+    from .chunks import split_module
+
+    chunks = {chunk.name: chunk.source for chunk in split_module(source, f"{module}.py")}
+    for _, cell, tag in module_cells(document, module):
+        if (cell.get("metadata") or {}).get("nbgrader", {}).get("solution") and tag.get("chunk") in chunks:
+            cell["source"] = chunks[tag["chunk"]].splitlines(keepends=True)
+    return document
