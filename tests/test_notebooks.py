@@ -241,3 +241,20 @@ def test_nbgrader_init_refuses_to_overwrite_a_course(tmp_path, capsys):
     assert cli.main(["nbgrader", "init", str(tmp_path), "--unit", "linear"]) == 2
     assert "already holds an nbgrader course" in capsys.readouterr().err
     assert cli.main(["nbgrader", "init", str(tmp_path), "--unit", "linear", "--force"]) == 0
+
+
+def test_a_test_cell_notices_a_cell_run_but_not_saved(tmp_path, monkeypatch):
+    from autograder.notebooks import grade_cell
+
+    folder = _write_course_notebooks(tmp_path / "nb", student=True, units=["linear"])
+    saved = next(cell for _, cell, tag in module_cells(json.loads((folder / "01_linear_model.ipynb").read_text()),
+                                                       "linear_model") if tag["chunk"] == "predict")
+
+    class Shell:
+        user_ns = {"In": ["", "".join(saved["source"])]}
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setattr(grade_cell, "get_ipython", lambda: Shell, raising=False)
+    assert grade_cell.unsaved_cells(folder, "linear.predict") == []
+    Shell.user_ns["In"].append("def predict(X, W, b):\n    return X @ W + b\n")
+    assert "predict was changed and run but not saved" in grade_cell.unsaved_cells(folder, "linear.predict")[0]

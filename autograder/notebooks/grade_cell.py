@@ -36,6 +36,8 @@ def grade_part(part: str, checks: str = "public", folder: str | Path | None = No
     if checks not in ("public", "all"):
         raise ValueError('checks must be "public" or "all"')
     folder = Path(folder or Path.cwd()).resolve()
+    for warning in unsaved_cells(folder, part):
+        print(warning)
     with tempfile.TemporaryDirectory(prefix="autograder-cell-") as scratch:
         result_file = Path(scratch) / "result.json"
         command = [sys.executable, "-I", "-m", "autograder.notebooks.grade_cell",
@@ -50,6 +52,48 @@ def grade_part(part: str, checks: str = "public", folder: str | Path | None = No
         result = json.loads(result_file.read_text(encoding="utf-8"))
     print(completed.stdout.rstrip())
     return result["score"]
+
+
+def unsaved_cells(folder: Path, part: str) -> list[str]:
+    """Notes for answer cells whose last run in this kernel differs from the saved notebook.
+
+    The test cell grades the file, so a cell edited and run but not saved would be graded in its old
+    form. The kernel's input history (IPython's ``In``) tells: for each answer cell of the part's
+    unit, the last input that defined the same name is compared with the saved source. Outside
+    IPython, or under nbgrader (which runs the saved file itself), there is nothing to compare.
+    """
+    import os
+
+    from ..units import UNITS
+    from .cells import NotebookProblem, load_notebook, module_cells, source_text
+    from .kernel import notebook_for
+
+    if os.environ.get("NBGRADER_EXECUTION"):
+        return []
+    try:
+        history = get_ipython().user_ns.get("In", [])  # type: ignore[name-defined]  # noqa: F821
+    except NameError:
+        return []
+    module = UNITS[part.split(".", 1)[0]].module if part.split(".", 1)[0] in UNITS else None
+    notebook = notebook_for(module, folder) if module else None
+    if notebook is None:
+        return []
+    try:
+        cells = module_cells(load_notebook(notebook), module)
+    except NotebookProblem:
+        return []
+    notes = []
+    for _, cell, tag in cells:
+        if not (cell.get("metadata") or {}).get("nbgrader", {}).get("solution"):
+            continue
+        name = tag.get("chunk", "")
+        openings = (f"def {name}(", f"class {name}(", f"class {name}:")
+        runs = [text for text in history if isinstance(text, str) and any(
+            line.startswith(openings) for line in text.splitlines())]
+        if runs and runs[-1].strip() != source_text(cell).strip():
+            notes.append(f"note: the cell defining {name} was changed and run but not saved; "
+                         "the grader reads the saved notebook: save (Ctrl+S) and run this cell again")
+    return notes
 
 
 def _grade_in_child(folder: Path, part: str, checks: str, result_file: Path) -> None:
