@@ -261,3 +261,15 @@ def test_a_test_cell_notices_a_cell_run_but_not_saved(tmp_path, monkeypatch):
     assert grade_cell.unsaved_cells(folder, "linear.predict") == []
     Shell.user_ns["In"].append("def predict(X, W, b):\n    return X @ W + b\n")
     assert "predict was changed and run but not saved" in grade_cell.unsaved_cells(folder, "linear.predict")[0]
+
+
+def test_an_edited_read_only_cell_counts_as_the_original_as_in_nbgrader(tmp_path):
+    folder = _write_course_notebooks(tmp_path / "nb", student=False, units=["linear"])
+
+    def sabotage_given_code(document):
+        for _, cell, tag in module_cells(document, "linear_model"):
+            if tag["chunk"] == "header":
+                cell["source"] = "".join(cell["source"]) + "\nimport sys\nsys.exit(1)\n"
+    _edit(folder / "01_linear_model.ipynb", sabotage_given_code)
+    report = api.grade(folder, parts=["linear"])
+    assert report.score == report.max_score

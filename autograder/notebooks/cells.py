@@ -127,10 +127,12 @@ def module_cells(document: dict, module: str) -> list[tuple[int, dict, dict]]:
     return found
 
 
-def module_source(document: dict, module: str, name: str) -> str:
+def module_source(document: dict, module: str, name: str, given: dict[str, str] | None = None) -> str:
     """The module ``module`` as written in the notebook ``name``: its module cells, joined in order.
 
-    Raises NotebookProblem when module cells are missing, duplicated or out of order.
+    ``given`` (chunk name -> source) restores the read-only cells, as nbgrader's autograde does for
+    locked cells, so an edited given cell counts as the original. Raises NotebookProblem when module
+    cells are missing, duplicated or out of order.
     """
     cells = module_cells(document, module)
     if not cells:
@@ -161,4 +163,5 @@ def module_source(document: dict, module: str, name: str) -> str:
             f"{name}: code cells were reordered: the cell for {chunk_names[indices[first]]!r} now comes after "
             f"the cell for {chunk_names[indices[first - 1]]!r}; move it back (the cells form one module, in order)"
         )
-    return join_chunks([source_text(cell) for _, cell, _ in cells])
+    given = given or {}
+    return join_chunks([given.get(tag.get("chunk"), source_text(cell)) for _, cell, tag in cells])

@@ -6,6 +6,11 @@ duplicated or reordered) becomes ``<module>.py.problem`` instead, a text file wh
 loader reports for every check of that module: the student sees why, and the other notebooks are
 graded as usual. The code graded is therefore exactly the code a ``.py`` submission would hold, with
 the same isolation, so the same work gets the same score whichever way it is handed in.
+
+Read-only (given) cells are taken from the course's own module when ``solutions/`` is at hand, as
+nbgrader's autograde restores locked cells from its source notebook: a student who edits a given
+helper gets the original back, and grade-batch and nbgrader agree on such a notebook too. Without
+``solutions/`` (a student release) the cells are read as saved.
 """
 
 from __future__ import annotations
@@ -30,6 +35,18 @@ def course_notebooks_in(folder: Path) -> dict[str, Path]:
     return found
 
 
+def given_chunks(module: str) -> dict[str, str]:
+    """Chunk name -> source of the read-only chunks of ``module`` in ``solutions/`` (none without it)."""
+    from ..paths import solutions_dir
+    from .chunks import split_module
+
+    path = solutions_dir() / f"{module}.py"
+    if not path.is_file():
+        return {}
+    return {chunk.name: chunk.source for chunk in split_module(path.read_text(encoding="utf-8"), path.name)
+            if not chunk.is_answer}
+
+
 def materialize_notebooks(folder: Path, into: Path) -> str:
     """Writes the modules of the notebooks in ``folder`` into ``into``; returns a note for the report."""
     into.mkdir(parents=True, exist_ok=True)
@@ -38,7 +55,8 @@ def materialize_notebooks(folder: Path, into: Path) -> str:
     for module, notebook in notebooks.items():
         target = into / f"{module}.py"
         try:
-            target.write_text(module_source(load_notebook(notebook), module, notebook.name), encoding="utf-8")
+            source = module_source(load_notebook(notebook), module, notebook.name, given_chunks(module))
+            target.write_text(source, encoding="utf-8")
         except NotebookProblem as problem:
             (into / f"{module}.py{PROBLEM_SUFFIX}").write_text(str(problem), encoding="utf-8")
             problems.append(notebook.name)
