@@ -81,3 +81,17 @@ def test_output_written_just_before_returning_stays_with_its_task():
     outcomes = run_tasks([Task("talker", last_word, 2.0), Task("next", pid_task("n"), 1.0)], limits=limits)
     assert outcomes["talker"].captured_output.endswith("end")
     assert outcomes["next"].captured_output == "n\n"
+
+
+def test_a_leftover_module_of_the_same_name_never_answers_a_submission_import(tmp_path, monkeypatch):
+    import types
+
+    from autograder.sandbox.loader import Implementation
+
+    (tmp_path / "mlp.py").write_text("WHO = 'the submission'\n")
+    (tmp_path / "techniques.py").write_text("from mlp import WHO\n")
+    monkeypatch.setitem(sys.modules, "mlp", types.SimpleNamespace(WHO="a leftover", __file__="/elsewhere/mlp.py"))
+    monkeypatch.delitem(sys.modules, "techniques", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    assert Implementation(tmp_path).module("techniques").WHO == "the submission"
+    sys.modules.pop("techniques", None)

@@ -28,6 +28,13 @@ class Implementation:
     def __init__(self, folder: Path):
         self.folder = Path(folder).resolve()
         self._modules: dict[str, ModuleType] = {}
+        # A module of the same plain name left over in this process (another folder's ``mlp``, say)
+        # would answer the submission's own ``from mlp import Layer``: forget every such module.
+        for path in self.folder.glob("*.py"):
+            loaded = sys.modules.get(path.stem)
+            origin = getattr(loaded, "__file__", None)
+            if loaded is not None and (origin is None or Path(origin).resolve().parent != self.folder):
+                del sys.modules[path.stem]
 
     def module(self, name: str) -> ModuleType:
         if name not in self._modules:
