@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
 from .checks import Visibility
+from .fixtures import PACKAGE_FIXTURES, FixtureReference
 from .grading import (
     GradingOptions,
     ReferenceProvider,
@@ -23,15 +25,33 @@ class SubmissionNotFound(FileNotFoundError):
     """The submission folder does not exist or is not a folder."""
 
 
-_REFERENCES: dict[Path, SolutionsReference] = {}
+class ReferenceNotFound(SubmissionNotFound):
+    """Neither reference solutions nor public fixtures were found. (A SubmissionNotFound, so that
+    every front end that reports a missing folder reports this the same way.)"""
+
+
+_REFERENCES: dict[Path, ReferenceProvider] = {}
 
 
 def default_reference() -> ReferenceProvider:
-    """The reference solutions of this repository (cached per folder for the process)."""
+    """Where the expected values come from, cached per file or folder for the process:
+
+    1. the folder named by AUTOGRADER_SOLUTIONS, when set (an instructor's explicit choice);
+    2. the public fixtures inside the grader package: only a student release carries them, and a
+       release grades against them even when some ``solutions/`` folder lies beside it;
+    3. ``solutions/`` of this repository;
+    otherwise ReferenceNotFound, which says what is missing.
+    """
     folder = solutions_dir()
-    if not folder.is_dir():
-        raise SubmissionNotFound(f"the reference folder {folder} does not exist")
-    return _REFERENCES.setdefault(folder, SolutionsReference(folder))
+    if "AUTOGRADER_SOLUTIONS" in os.environ or not PACKAGE_FIXTURES.is_file():
+        if not folder.is_dir():
+            raise ReferenceNotFound(
+                f"the reference folder {folder} does not exist, and this grader carries no public fixtures "
+                f"({PACKAGE_FIXTURES.name}): grade in the course repository, or in a student release "
+                "made by `autograder release`"
+            )
+        return _REFERENCES.setdefault(folder, SolutionsReference(folder))
+    return _REFERENCES.setdefault(PACKAGE_FIXTURES, FixtureReference(PACKAGE_FIXTURES))
 
 
 def grade(

@@ -14,7 +14,8 @@ How it stays fast and safe:
 
 * worker processes come from a **forkserver** (:mod:`autograder.zygote`), so the processes that
   fork students' code never hold expected values; workers only *probe* (phase 1 of
-  :mod:`autograder.grading`) and send back the raw outcomes;
+  :mod:`autograder.grading`) and send back the raw outcomes. Where they run is an
+  :class:`~autograder.executors.Executor`: this machine's pool, or a Dask cluster's workers;
 * this process computes the reference once (in its own trusted child), judges every student, and
   writes ``DIR/<student>.json`` (the ``grade --json`` document), ``DIR/<student>.txt`` (feedback) and,
   at the end, ``DIR/grades.csv`` and ``DIR/nbgrader_grades.csv`` from those JSON files;
@@ -34,13 +35,20 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, TextIO
 
 from .checks import Check
+from .executors import (
+    Executor,
+    ExecutorError,
+    LocalExecutor,
+    ProbeFuture,
+    ProbeJob,
+    SubmissionNotSent,
+    WorkerLost,
+)
 from .grading import (
     GradingOptions,
     ReferenceProvider,
@@ -48,7 +56,6 @@ from .grading import (
 )
 from .render import render_report
 from .results import CheckResult, Report, ResultStatus, format_points
-from .zygote import clean_pool, probe_in_worker
 from .submission import holds_course_files, locate_submission, visible_children
 from .units import select_checks
 
@@ -255,13 +262,20 @@ def grade_batch(
     *,
     reference: ReferenceProvider,
     jobs: int = 2,
+    executor: Executor | None = None,
     parts: Sequence[str] = (),
     redo: bool = False,
     options: GradingOptions = GradingOptions(),
     progress: Progress | None = None,
 ) -> BatchSummary:
-    """Grades every student under ``root`` into ``out``; see the module docstring."""
+    """Grades every student under ``root`` into ``out``; see the module docstring.
+
+    executor: where the probes run; by default ``jobs`` processes on this machine
+        (:class:`~autograder.executors.LocalExecutor`), or e.g. a
+        :class:`~autograder.executors.DaskExecutor`. Raises ExecutorError when it cannot run at all.
+    """
     started = time.perf_counter()
+    executor = executor or LocalExecutor(jobs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     checks = select_checks(list(parts))
@@ -281,50 +295,60 @@ def grade_batch(
     progress = progress or Progress(len(todo))
     check_ids = tuple(check.id for check in checks)
     hidden = reference.folders_to_hide()
-    remaining = list(todo)
+    remaining, alone = list(todo), False
     while remaining:
-        left = _grade_in_pool(remaining, checks, check_ids, hidden, out, jobs, reference, options, summary, progress)
-        if len(left) == len(remaining):
-            # The pool broke before anyone finished: a worker dies on these students every time.
-            # Give them a row that says so instead of restarting pools forever.
+        # A round grades everyone left; after a round in which nobody finished, the next round
+        # grades the first student alone (the likeliest culprit: a local pool loses every
+        # unfinished student when one of them kills its worker).
+        group = remaining[:1] if alone else remaining
+        left = _grade_in_pool(group, checks, check_ids, hidden, out, executor, reference, options, summary, progress)
+        alone = len(left) == len(group) and len(group) > 1
+        if len(left) == len(group) == 1:
+            # Graded alone, and its worker died again: a row that says so, instead of rounds forever.
             problem = "a grading worker died on this submission; grade it alone with `autograder grade`"
-            for student in left:
-                _write_student(out, student, _unusable_report(StudentFolder(student.student, None, problem), checks))
-                summary.graded.append(student.student)
-                summary.problems[student.student] = problem
-                progress.advance()
+            _write_student(out, left[0], _unusable_report(StudentFolder(left[0].student, None, problem), checks))
+            summary.graded.append(left[0].student)
+            summary.problems[left[0].student] = problem
+            progress.advance()
             left = []
-        remaining = left
+        remaining = left + remaining[len(group):]
     write_grade_tables(out, students, units)
     summary.wall_seconds = time.perf_counter() - started
     return summary
 
 
-def _grade_in_pool(todo, checks, check_ids, hidden, out, jobs, reference, options, summary, progress):
-    """Grades ``todo`` in a fresh pool; returns the students still to do if the pool broke."""
-    pending = {}
-    with clean_pool(jobs) as pool:
-        for student in todo:
-            pending[pool.submit(probe_in_worker, str(student.folder), check_ids, options, hidden)] = student
-        try:
-            for future in as_completed(pending):
-                student = pending.pop(future)
+def _grade_in_pool(todo, checks, check_ids, hidden, out, executor, reference, options, summary, progress):
+    """Grades ``todo`` in one session of ``executor`` (a fresh local pool, or one connection to a
+    cluster); returns the students whose worker died (WorkerLost), in ``todo``'s order."""
+    lost = set()
+    with executor.session() as session:
+        pending = {
+            session.submit(ProbeJob(student.folder, check_ids, options, hidden, student.student)): student
+            for student in todo
+        }
+        for future in session.as_completed(list(pending)):
+            student = pending.pop(future)
+            try:
                 _finish_student(student, future, checks, out, reference, summary)
-                progress.advance()
-        except BrokenProcessPool:
-            # A worker died (the OS killed it?): start a new pool for the students left.
-            return list(pending.values())
-    return []
+            except WorkerLost:
+                lost.add(student.student)  # a local pool loses every unfinished job at once
+                continue
+            progress.advance()
+    return [student for student in todo if student.student in lost]
 
 
-def _finish_student(student, future, checks, out, reference, summary) -> None:
+def _finish_student(student, future: ProbeFuture, checks, out, reference, summary) -> None:
     try:
         outcomes, seconds = future.result()
         judged_at = time.perf_counter()
         report = judge_submission(student.folder, checks, outcomes, reference=reference)
         seconds += time.perf_counter() - judged_at
-    except BrokenProcessPool:
+    except (WorkerLost, ExecutorError):
         raise
+    except SubmissionNotSent as error:
+        student = StudentFolder(student.student, None, str(error))
+        report, seconds = _unusable_report(student, checks), 0.0
+        summary.problems[student.student] = str(error)
     except Exception as error:  # a grader bug must cost one row, not the batch
         problem = f"internal grader error ({type(error).__name__}: {error}); please report it"
         student = StudentFolder(student.student, None, problem)

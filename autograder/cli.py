@@ -2,11 +2,13 @@
 
     autograder check [PART ...] [--submission DIR] [--plots DIR]   students: a readable table
     autograder grade --submission DIR [--unit UNIT ...] [--json]   machines: Gradescope-shaped JSON
-    autograder grade-batch ROOT --out DIR [--jobs N] [--unit U] [--redo]   a whole class
+    autograder grade-batch ROOT --out DIR [--jobs N | --scheduler ADDR] [--unit U] [--redo]   a class
     autograder gradescope-bundle OUT.zip                            a Gradescope autograder zip
     autograder stubs [--check]                                      regenerate assignments/
     autograder nbgrader init COURSE_DIR [--db URL] [--unit U]       an nbgrader course from solutions/
     autograder list                                                 units, parts and checks
+    autograder release OUT_DIR [--force]                            the student release (docs/release.md)
+    autograder fixtures OUT_FILE                                    the public checks' reference outputs
 
 Mistakes in the command line (a missing folder, an unknown part) print one line on stderr and exit
 with status 2. Whatever the graded code does, grading completes and exits 0.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from . import api
 from .batch import BatchError, describe_summary, grade_batch
+from .executors import DaskExecutor, ExecutorError, LocalExecutor
 from .gradescope import write_bundle
 from .grading import GradingOptions
 from .paths import assignments_dir, solutions_dir
@@ -63,13 +66,25 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_grade_batch(args: argparse.Namespace) -> int:
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    summary = grade_batch(
-        Path(args.root), Path(args.out), reference=api.default_reference(), jobs=args.jobs,
-        parts=args.unit or (), redo=args.redo, options=_options(args),
-    )
-    print(describe_summary(summary, args.jobs))
+    if args.scheduler and args.jobs is not None:
+        raise UsageError("--jobs sizes the local pool; with --scheduler the cluster's workers run the students")
+    if args.scheduler:
+        executor = DaskExecutor(args.scheduler)
+    else:
+        jobs = 2 if args.jobs is None else args.jobs
+        if jobs < 1:
+            raise UsageError("--jobs must be at least 1")
+        executor = LocalExecutor(jobs)
+    try:
+        summary = grade_batch(
+            Path(args.root), Path(args.out), reference=api.default_reference(), executor=executor,
+            parts=args.unit or (), redo=args.redo, options=_options(args),
+        )
+    except ExecutorError as error:
+        raise UsageError(f"{error} (results already in {args.out} are kept: the same command resumes)") from None
+    print(describe_summary(summary, executor.workers))
+    if args.scheduler:
+        print(f"graded on {executor.describe()}")
     print(f"results in {args.out}: grades.csv, nbgrader_grades.csv, <student>.json, <student>.txt")
     return 0
 
@@ -119,6 +134,51 @@ def cmd_nbgrader_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    try:
+        from .release import LeakError, ReleaseError, build_release
+    except ModuleNotFoundError as error:
+        if error.name != f"{__package__}.release":
+            raise
+        raise UsageError("this is a student release: releases are built in the course repository") from None
+    from .fixtures import FixtureError
+
+    try:
+        summary = build_release(Path(args.out), force=args.force)
+    except (LeakError, FixtureError) as error:
+        print(f"autograder: error: {error}", file=sys.stderr)
+        return 1
+    except ReleaseError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote the student release into {summary.folder}: {summary.files} files, "
+          f"{summary.size_bytes / 1e6:.1f} MB")
+    print(f"  {summary.public_checks} public checks, {summary.fixtures.checks} with public fixtures "
+          f"({summary.fixtures.size_bytes / 1e3:.0f} kB); {summary.notebooks} notebooks; "
+          "no solutions, no hidden checks (scanned)")
+    print(f"try it: cd {summary.folder} && python -m autograder check")
+    return 0
+
+
+def cmd_fixtures(args: argparse.Namespace) -> int:
+    from .fixtures import PACKAGE_FIXTURES, FixtureError, write_fixtures
+    from .grading import SolutionsReference
+    from .units import all_checks
+
+    out, solutions = Path(args.out).resolve(), solutions_dir()
+    if out == PACKAGE_FIXTURES:
+        raise UsageError(f"{out} would make this grader a student release; write the fixtures elsewhere")
+    if not solutions.is_dir():
+        raise UsageError(f"the reference folder {solutions} does not exist: fixtures are made from solutions/")
+    try:
+        summary = write_fixtures(out, all_checks(), SolutionsReference(solutions))
+    except FixtureError as error:
+        print(f"autograder: error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote the reference outputs of {summary.checks} public checks to {summary.path} "
+          f"({summary.size_bytes / 1e3:.0f} kB)")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     for unit in UNITS.values():
         print(f"{unit.name}: {unit.title} ({unit.module}.py)")
@@ -147,7 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("grade-batch", help="grade every student folder under ROOT")
     batch.add_argument("root", metavar="ROOT", help="one folder per student, or an nbgrader course folder")
     batch.add_argument("--out", metavar="DIR", required=True, help="where results go")
-    batch.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    batch.add_argument("--jobs", type=int, help="worker processes on this machine (default 2)")
+    batch.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="grade on a Dask cluster instead: its scheduler's address (tcp://host:8786) or scheduler "
+             "file; every worker needs this package, same version, on Linux (docs/scale-out.md)",
+    )
     batch.add_argument("--unit", action="append", metavar="UNIT", help="limit to a unit or part (repeatable)")
     batch.add_argument("--redo", action="store_true", help="grade again students that already have results")
     batch.set_defaults(handler=cmd_grade_batch)
@@ -176,6 +241,16 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--unit", action="append", metavar="UNIT", help="only these units (repeatable)")
     init.add_argument("--force", action="store_true", help="overwrite an existing course's config and notebooks")
     init.set_defaults(handler=cmd_nbgrader_init)
+
+    release = commands.add_parser("release", help="write the student release (no solutions, no hidden checks)")
+    release.add_argument("out", metavar="OUT_DIR", help="a new or empty folder")
+    release.add_argument("--force", action="store_true",
+                         help="replace the contents of a non-empty OUT_DIR (keeps .git)")
+    release.set_defaults(handler=cmd_release)
+
+    fixtures = commands.add_parser("fixtures", help="write the reference outputs of the public checks to a file")
+    fixtures.add_argument("out", metavar="OUT_FILE")
+    fixtures.set_defaults(handler=cmd_fixtures)
 
     listing = commands.add_parser("list", help="list units, parts and checks")
     listing.set_defaults(handler=cmd_list)

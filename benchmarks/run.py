@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 from bench_batch import BATCH_TARGET_S, JOBS, STUDENTS, bench_batch
+from bench_batch_scaling import SIZES, bench_batch_scaling
+from bench_batch_scaling import report_lines as scaling_section
+from bench_capstone import CAPSTONE_TARGET_S, bench_capstone
 from bench_check import BUG, CHECK_TARGET_S, COURSE_TARGET_S, TWO_UNITS_TARGET_S, bench_check
 from bench_gradcheck import (
     DATA_SEED,
@@ -25,6 +28,8 @@ from bench_gradcheck import (
     GRADCHECK_TARGET_S,
     bench_gradcheck,
 )
+from bench_gradcheck_torch import bench_gradcheck_torch
+from bench_gradcheck_torch import report_lines as torch_gradcheck_section
 from bench_isolation import ISOLATION_TARGET_S, bench_isolation
 from bench_mlp_step import RATIO_TARGET, bench_mlp_step
 from timing import (  # first: puts the checkout on sys.path
@@ -106,8 +111,11 @@ def results_table(results: list[Result]) -> list[str]:
     return lines
 
 
-def render(results: list[Result], facts: dict[str, str], load_before: str, load_after: str) -> str:
-    """The whole of docs/benchmarks.md."""
+def render(
+    results: list[Result], facts: dict[str, str], load_before: str, load_after: str,
+    sections: list[str] | None = None,
+) -> str:
+    """The whole of docs/benchmarks.md; ``sections``: Markdown lines placed after the results table."""
     correct, buggy = BUG
     lines = [
         "# Benchmarks",
@@ -126,6 +134,7 @@ def render(results: list[Result], facts: dict[str, str], load_before: str, load_
         "",
         *results_table(results),
         "",
+        *(sections or []),
         "## How each number was taken",
         "",
         "* CPU / wall: the median over the runs of the CPU time used (this process, all its threads,",
@@ -161,6 +170,11 @@ def render(results: list[Result], facts: dict[str, str], load_before: str, load_
         "  workers; grades.csv compared across runs (byte-identical). Once more with a student whose",
         "  predict never returns: it costs a worker ~16 timeouts of 2 s and keeps a core busy meanwhile.",
         "  Every student's JSON of that run is compared with grading the student alone.",
+        f"* Capstone (target < {format_seconds(CAPSTONE_TARGET_S)}): the reference's train_digits_classifier on the",
+        "  fixed digits split (epochs=40, early stopping) plus classifying the test set, 7 seeds, each run a new",
+        "  process (clock after imports and data loading); every run must reach 0.95. Alternating with the same",
+        "  runs under OPENBLAS_NUM_THREADS=1 (context: small products, threads contend on a shared machine),",
+        "  and `autograder check capstone` as a new process (`benchmarks/bench_capstone.py`).",
         "",
     ]
     return "\n".join(lines)
@@ -175,9 +189,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--isolation-runs", type=int, default=300, help="sandboxed runs (>= 200)")
     parser.add_argument("--mlp-steps", type=int, default=300, help="timed MLP steps per side (>= 100)")
     parser.add_argument("--batch-runs", type=int, default=3, help="batch gradings of the class (>= 3)")
+    parser.add_argument("--torch-gradcheck-runs", type=int, default=15, help="runs per checker (>= 5)")
+    parser.add_argument("--batch-sizes", default=",".join(map(str, SIZES)),
+                        help="class sizes for the scaling section (default %(default)s: ~12 min)")
     args = parser.parse_args(argv)
     for name, minimum in (("check_rounds", 7), ("gradcheck_runs", 20), ("isolation_runs", 200),
-                          ("mlp_steps", 100), ("batch_runs", 3)):
+                          ("mlp_steps", 100), ("batch_runs", 3), ("torch_gradcheck_runs", 5)):
         if getattr(args, name) < minimum:
             parser.error(f"--{name.replace('_', '-')} must be at least {minimum}")
     return args
@@ -194,10 +211,19 @@ def main(argv: list[str] | None = None) -> int:
         ("isolation", lambda: bench_isolation(args.isolation_runs)),
         ("MLP training step vs torch", lambda: bench_mlp_step(args.mlp_steps)[0]),
         ("batch grading", lambda: bench_batch(args.batch_runs)),
+        ("capstone training", bench_capstone),
     ):
         print(f"running: {name} ...", file=sys.stderr, flush=True)
         results.extend(bench())
-    report = render(results, facts, load_before, load_average())
+    sizes = tuple(sorted(int(size) for size in args.batch_sizes.split(",")))
+    sections: list[str] = []
+    for name, section in (
+        ("gradient check vs torch", lambda: torch_gradcheck_section(bench_gradcheck_torch(args.torch_gradcheck_runs))),
+        ("batch scaling", lambda: scaling_section(*bench_batch_scaling(sizes))),
+    ):
+        print(f"running: {name} ...", file=sys.stderr, flush=True)
+        sections.extend(section())
+    report = render(results, facts, load_before, load_average(), sections)
     if args.no_write:
         print(report)
     else:

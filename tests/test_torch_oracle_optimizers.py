@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.units import UNITS
 from autograder.units import optimizers as unit
 
 from .conftest import load_reference
@@ -53,9 +54,15 @@ def run_torch(spec, problem, options, steps):
     return np.array(rows)
 
 
+def trajectory_checks(spec):
+    """The trajectory checks of ``spec``'s part as registered (public, options and hidden)."""
+    return [check for check in UNITS["optimizers"].checks
+            if check.part == f"optimizers.{spec.part}" and isinstance(check, unit.TrajectoryCheck)]
+
+
 def trajectory_cases(spec):
     """(problem, options) of every trajectory case of the checks: public, options and hidden."""
-    for check in unit._optimizer_checks(spec)[:3]:
+    for check in trajectory_checks(spec):
         for case in check.cases:
             yield case.inputs["problem"], case.inputs["options"]
 
@@ -73,7 +80,7 @@ def test_reference_optimizer_equals_torch_for_200_steps(spec):
 def test_torch_also_reaches_the_convergence_target_within_the_budget(spec):
     """The convergence budgets are torch's too. (RMSprop and Adadelta hover around the minimum with
     a constant lr, so late in those runs the two differ by rounding; only the verdict is compared.)"""
-    x = unit._optimizer_checks(spec)[5].case.inputs
+    x = next(c for c in UNITS["optimizers"].checks if c.id == f"optimizers.{spec.part}.convergence").case.inputs
     optimum = x["problem"].optimum()
     for run in (run_reference, run_torch):
         final = run(spec, x["problem"], x["options"], x["steps"])[-1]

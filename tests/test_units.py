@@ -45,3 +45,19 @@ def test_unit_has_a_corpus_of_buggy_variants(unit):
     checks = {check.id for check in UNITS[unit].checks}
     for mutation in corpus:
         assert mutation.must_fail and set(mutation.must_fail) <= checks, mutation.name
+
+
+@pytest.mark.parametrize("unit", list(UNITS))
+def test_hidden_checks_come_from_the_units_hidden_module(unit):
+    """A unit declares its public checks in units/<unit>.py and its hidden ones in
+    units/hidden/<unit>.py, so that the student release can leave every hidden check out."""
+    public_module = importlib.import_module(f"autograder.units.{unit}")
+    hidden_module = importlib.import_module(f"autograder.units.hidden.{unit}")
+    assert all(check.visibility.value == "public" for check in public_module.UNIT.checks)
+    assert hidden_module.CHECKS and all(check.visibility.value == "hidden" for check in hidden_module.CHECKS)
+    registered = {check.id: check for check in UNITS[unit].checks if check.visibility.value == "hidden"}
+    assert registered == {check.id: check for check in hidden_module.CHECKS}
+    # each part lists its public checks first, then its hidden ones
+    for part in UNITS[unit].parts:
+        kinds = [check.visibility.value for check in UNITS[unit].checks if check.part == part]
+        assert kinds == sorted(kinds, key=("public", "hidden").index), part

@@ -2,15 +2,51 @@
 
 A selector is a unit (``linear``), a part (``linear.predict``, or just ``predict`` when no other unit
 has a part of that name) or a single check id (``linear.predict.values``).
+
+A unit's public checks are declared in ``units/<unit>.py``, its hidden checks apart in
+``units/hidden/<unit>.py`` (``CHECKS``), so that the student release can leave the hidden ones out
+(docs/release.md). :func:`with_hidden_checks` puts them together: each part's public checks, then
+its hidden ones. Where the hidden package is absent (a student release), units have public checks only.
 """
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import replace
+
 from ..checks import Check, Visibility
-from . import linear, losses, mlp, optimizers
+from . import capstone, linear, losses, mlp, optimizers, techniques
 from .unit import Unit
 
-UNITS: dict[str, Unit] = {unit.name: unit for unit in (linear.UNIT, mlp.UNIT, losses.UNIT, optimizers.UNIT)}
+HIDDEN_PACKAGE = f"{__name__}.hidden"
+
+
+def hidden_checks_of(unit: Unit) -> tuple[Check, ...]:
+    """``CHECKS`` of the unit's hidden module; none when the module (or the whole package) is absent."""
+    module_name = f"{HIDDEN_PACKAGE}.{unit.name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name in (HIDDEN_PACKAGE, module_name):
+            return ()
+        raise  # a hidden module that imports something missing is a bug, not a release
+    return tuple(module.CHECKS)
+
+
+def with_hidden_checks(unit: Unit) -> Unit:
+    """``unit`` with its hidden checks, each part's right after that part's public checks."""
+    hidden = hidden_checks_of(unit)
+    if not hidden:
+        return unit
+    parts = list(dict.fromkeys([check.part for check in unit.checks] + [check.part for check in hidden]))
+    ordered = [check for part in parts for group in (unit.checks, hidden) for check in group if check.part == part]
+    return replace(unit, checks=tuple(ordered))
+
+
+UNITS: dict[str, Unit] = {
+    unit.name: with_hidden_checks(unit)
+    for unit in (linear.UNIT, mlp.UNIT, losses.UNIT, optimizers.UNIT, techniques.UNIT, capstone.UNIT)
+}
 
 
 class UnknownSelection(ValueError):

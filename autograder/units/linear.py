@@ -11,7 +11,8 @@ Parts and what each check asks (ids are ``linear.<part>.<aspect>``):
   learning rate raises DivergenceError instead of returning NaN.
 * ``collapse``: a stack of linear layers equals one linear layer.
 
-Every input comes from an explicit seed: public seeds below 1000, hidden seeds from 9000.
+Every input comes from an explicit seed: public seeds below 1000. The hidden checks (seeds from
+9000) are declared apart, in the package of hidden checks, which the student release leaves out.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..checks import Verdict, Visibility
+from ..checks import Verdict
 from ..diagnosis import KnownMistake
 from ..evidence import (
     Case,
@@ -38,7 +39,6 @@ from ..tolerance import ITERATIVE, compare
 from .unit import Unit
 
 MODULE = "linear_model"
-HIDDEN = Visibility.HIDDEN
 
 
 def _function(impl, name: str):
@@ -59,9 +59,7 @@ def _model_case(seed: int, n: int, d: int, k: int, scale: float = 1.0) -> Case:
 
 # The first public case is the one a failure is reported on: N=5 keeps "factor N" apart from "2".
 PUBLIC_SHAPES = [(5, 3, 2), (8, 1, 1), (6, 4, 4), (1, 4, 3)]
-HIDDEN_SHAPES = [(7, 5, 3), (3, 2, 6), (11, 6, 1)]
 PUBLIC_CASES = [_model_case(100 + i, *shape) for i, shape in enumerate(PUBLIC_SHAPES)]
-HIDDEN_CASES = [_model_case(9000 + i, *shape) for i, shape in enumerate(HIDDEN_SHAPES)]
 
 
 def _loss_case(case: Case) -> Case:
@@ -415,10 +413,6 @@ UNIT = Unit(
             cases=PUBLIC_CASES,
             known_mistakes=PREDICT_MISTAKES,
         ),
-        ReferenceCheck(
-            "linear.predict.hidden", description="predict on hidden inputs", points=1,
-            visibility=HIDDEN, call=_call_predict, cases=HIDDEN_CASES, known_mistakes=PREDICT_MISTAKES,
-        ),
         InputsUnchangedCheck(
             "linear.predict.inputs_unchanged",
             description="predict leaves X, W and b unchanged",
@@ -436,10 +430,6 @@ UNIT = Unit(
             known_mistakes=LOSS_MISTAKES,
         ),
         ReferenceCheck(
-            "linear.loss.hidden", description="mse_loss on hidden inputs", points=1, visibility=HIDDEN,
-            call=_call_loss, cases=[_loss_case(case) for case in HIDDEN_CASES], known_mistakes=LOSS_MISTAKES,
-        ),
-        ReferenceCheck(
             "linear.loss.huge_values",
             description="mse_loss stays finite and exact for values near 1e160",
             points=1,
@@ -454,10 +444,6 @@ UNIT = Unit(
             call=_call_gradients,
             cases=PUBLIC_CASES,
             known_mistakes=GRADIENT_MISTAKES,
-        ),
-        ReferenceCheck(
-            "linear.gradients.hidden", description="loss_gradients on hidden inputs", points=2,
-            visibility=HIDDEN, call=_call_gradients, cases=HIDDEN_CASES, known_mistakes=GRADIENT_MISTAKES,
         ),
         GradientCheck(
             "linear.gradients.finite_differences",

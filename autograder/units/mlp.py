@@ -28,7 +28,8 @@ variables of the scalar objective ``sum(forward(X) * R)`` for a fixed random R, 
 exactly what ``backward(R)`` returns. Inputs of the elementwise layers with a kink (ReLU, LeakyReLU)
 are kept at least 0.1 away from 0, so finite differences never step across it.
 
-Every input comes from an explicit seed: public seeds below 1000, hidden seeds from 9000.
+Every input comes from an explicit seed: public seeds below 1000. The hidden checks (seeds from
+9000) are declared apart, in the package of hidden checks, which the student release leaves out.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..checks import Verdict, Visibility
+from ..checks import Verdict
 from ..diagnosis import KnownMistake
 from ..evidence import (
     Case,
@@ -56,7 +57,6 @@ from . import linear
 from .unit import Unit
 
 MODULE = "mlp"
-HIDDEN = Visibility.HIDDEN
 GELU_SCALE = math.sqrt(2.0 / math.pi)
 GELU_CUBIC = 0.044715
 
@@ -100,7 +100,6 @@ def _linear_case(seed: int, n: int, d_in: int, d_out: int) -> Case:
 
 # The first public case is the one a failure is reported on: N=5 keeps "factor N" apart from others.
 LINEAR_PUBLIC = [_linear_case(400 + i, *s) for i, s in enumerate([(5, 3, 2), (1, 4, 3), (7, 1, 1), (129, 6, 5)])]
-LINEAR_HIDDEN = [_linear_case(9400 + i, *s) for i, s in enumerate([(6, 5, 4), (3, 7, 2), (200, 3, 8)])]
 LINEAR_SQUARE = [_linear_case(420, 6, 4, 4)]
 
 
@@ -114,7 +113,6 @@ def _activation_case(seed: int, n: int, d: int, *, away_from_zero: bool = False,
 
 
 ACTIVATION_SHAPES = [(5, 4), (1, 7), (33, 3), (256, 10)]
-ACTIVATION_HIDDEN_SHAPES = [(6, 5), (2, 9), (100, 3)]
 
 EXTREME_ROW = np.array([-1000.0, -710.0, -30.0, -1.5, 0.0, 1.5, 30.0, 710.0, 1000.0])
 
@@ -733,18 +731,14 @@ def _activation_checks(part: str, name: str, seed: int, *, kink: bool = False, e
         return _activation_case(base + index, *shape, away_from_zero=kink, **extra)
 
     public = [case(i, shape, seed) for i, shape in enumerate(ACTIVATION_SHAPES)]
-    hidden = [case(i, shape, 9000 + seed) for i, shape in enumerate(ACTIVATION_HIDDEN_SHAPES)]
     if slope_cases:
         public.append(case(len(public), (6, 4), seed, negative_slope=0.2))
-        hidden.append(case(len(hidden), (4, 6), 9000 + seed, negative_slope=0.3))
     checks = [
         ReferenceCheck(f"mlp.{part}.forward", description=f"{name}.forward on several shapes", points=1,
                        call=forward, cases=public, known_mistakes=mistakes),
         ReferenceCheck(f"mlp.{part}.backward", description=f"{name}.backward returns dX = dY * f'(X)"
                        if name != "Softmax" else "Softmax.backward applies each row's Jacobian to dY",
                        points=1, call=backward, cases=public, known_mistakes=mistakes),
-        ReferenceCheck(f"mlp.{part}.hidden", description=f"{name} forward and backward on hidden inputs", points=1,
-                       visibility=HIDDEN, call=both, cases=hidden, known_mistakes=mistakes),
         GradientCheck(f"mlp.{part}.gradcheck",
                       description=f"{name}.backward is the derivative of {name}.forward (finite differences)",
                       points=1, build=gradient_problem, cases=[public[0], public[3]]),
@@ -1440,12 +1434,9 @@ NETWORK_USES = ("mlp.linear", "mlp.tanh", "mlp.relu", "mlp.sequential")
 UNIVERSAL_USES = ("mlp.linear", "mlp.tanh", "mlp.sequential", "mlp.network")
 
 _seq_public = [_sequence_case(500 + i, n, 4) for i, n in enumerate((5, 1, 64))]
-_seq_hidden = [_sequence_case(9500 + i, n, 4) for i, n in enumerate((7, 3))]
 _net_public = [_network_case(700, (4, 8, 6, 3), "tanh", 5), _network_case(701, (3, 7, 2), "relu", 1),
                _network_case(702, (5, 9, 9, 9, 4), "gelu", 40)]
-_net_hidden = [_network_case(9700, (6, 5, 4, 3), "tanh", 6), _network_case(9701, (2, 11, 1), "relu", 30)]
 _res_public = [_residual_case(600 + i, n, d) for i, (n, d) in enumerate(((5, 3), (1, 4), (50, 6)))]
-_res_hidden = [_residual_case(9600 + i, n, d) for i, (n, d) in enumerate(((4, 5), (20, 2)))]
 
 
 UNIT = Unit(
@@ -1474,10 +1465,6 @@ UNIT = Unit(
             call=_call_linear_forward, cases=LINEAR_PUBLIC, known_mistakes=LINEAR_FORWARD_MISTAKES,
         ),
         ReferenceCheck(
-            "mlp.linear.forward_hidden", description="Linear.forward on hidden inputs", points=1, visibility=HIDDEN,
-            call=_call_linear_forward, cases=LINEAR_HIDDEN, known_mistakes=LINEAR_FORWARD_MISTAKES,
-        ),
-        ReferenceCheck(
             "mlp.linear.square", description="Linear forward and backward on a square layer (D_in = D_out), where "
             "a transposed W still runs", points=1, call=_call_linear_both, cases=LINEAR_SQUARE,
             known_mistakes=LINEAR_FORWARD_MISTAKES + LINEAR_BACKWARD_MISTAKES,
@@ -1485,11 +1472,6 @@ UNIT = Unit(
         ReferenceCheck(
             "mlp.linear.backward", description="Linear.backward: dX = dY @ W.T, dW = X.T @ dY, db = sum of dY over "
             "the batch (no averaging)", points=3, call=_call_linear_backward, cases=LINEAR_PUBLIC,
-            known_mistakes=LINEAR_BACKWARD_MISTAKES,
-        ),
-        ReferenceCheck(
-            "mlp.linear.backward_hidden", description="Linear.backward on hidden inputs", points=2,
-            visibility=HIDDEN, call=_call_linear_backward, cases=LINEAR_HIDDEN,
             known_mistakes=LINEAR_BACKWARD_MISTAKES,
         ),
         GradientCheck(
@@ -1522,10 +1504,6 @@ UNIT = Unit(
             "mlp.sequential.backward", description="Sequential.backward chains the layers' backward in reverse "
             "order", points=2, call=_call_sequential_backward, cases=_seq_public, known_mistakes=SEQUENTIAL_MISTAKES,
         ),
-        ReferenceCheck(
-            "mlp.sequential.hidden", description="Sequential forward and backward on hidden inputs", points=1,
-            visibility=HIDDEN, call=_call_sequential_both, cases=_seq_hidden, known_mistakes=SEQUENTIAL_MISTAKES,
-        ),
         GradientCheck(
             "mlp.sequential.gradcheck", description="Sequential's backward is the derivative of its forward, for "
             "X and every layer's W and b (finite differences)", points=1, build=_sequential_gradient_problem,
@@ -1551,10 +1529,6 @@ UNIT = Unit(
             "mlp.network.forward_backward", description="MLP forward, backward and gradients() with given weights",
             points=2, call=_call_network, cases=_net_public, depends_on=NETWORK_USES + ("mlp.gelu",),
         ),
-        ReferenceCheck(
-            "mlp.network.hidden", description="MLP forward and backward on hidden inputs", points=1,
-            visibility=HIDDEN, call=_call_network, cases=_net_hidden, depends_on=NETWORK_USES,
-        ),
         GradientCheck(
             "mlp.network.gradcheck", description="the MLP's backward is the derivative of its forward, for X and "
             "every W and b (finite differences)", points=1, build=_network_gradient_problem,
@@ -1565,10 +1539,6 @@ UNIT = Unit(
         ReferenceCheck(
             "mlp.residual.forward_backward", description="Residual(f): X + f(X) forward, dY + f.backward(dY) "
             "backward", points=2, call=_call_residual, cases=_res_public, known_mistakes=RESIDUAL_MISTAKES,
-        ),
-        ReferenceCheck(
-            "mlp.residual.hidden", description="Residual forward and backward on hidden inputs", points=1,
-            visibility=HIDDEN, call=_call_residual, cases=_res_hidden, known_mistakes=RESIDUAL_MISTAKES,
         ),
         GradientCheck(
             "mlp.residual.gradcheck", description="Residual's backward is the derivative of its forward, for X "

@@ -25,7 +25,9 @@ Tolerance: trajectories are compared under ``ITERATIVE`` (rtol 1e-5): 200 steps 
 and the reference itself differs from torch.optim by ~1e-15 on these problems (tests prove it); each
 problem and learning rate was chosen so that the runs are not chaotic (a 1e-12 change of the start
 moves no trajectory by more than 1e-10; tests/test_unit_optimizers.py keeps it so). Every classic mistake is off by far more than 1e-5.
-Public seeds are below 1000, hidden seeds from 9000. docs/unit-optimizers.md lists checks and hints.
+Public seeds are below 1000. The hidden checks (seeds from 9000, and their own hyperparameters) are
+declared apart, in the package of hidden checks, which the student release leaves out.
+docs/unit-optimizers.md lists checks and hints.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ from ..tolerance import DEFAULT, ITERATIVE, compare, element_bounds
 from .unit import Unit
 
 MODULE = "optimizers"
-HIDDEN = Visibility.HIDDEN
 TRAJECTORY_STEPS = 200
 OPTION_STEPS = 100
 STATE_SNAPSHOTS = 3
@@ -126,7 +127,6 @@ class OptimizerSpec:
     defaults: Mapping[str, Any]
     lr: Mapping[str, float]
     options: tuple[Mapping[str, Any], ...]
-    hidden_options: Mapping[str, Any]
     invalid: tuple[tuple[Mapping[str, Any], str], ...]
     convergence_options: Mapping[str, Any]
     convergence_steps: int
@@ -141,40 +141,37 @@ _NEGATIVE_DECAY = ({"weight_decay": -0.1}, "a negative weight_decay")
 SPECS = (
     OptimizerSpec("sgd", "SGD", {"weight_decay": 0.0},
                   {"quadratic": 0.05, "rosenbrock": 5e-4, "softmax": 0.5},
-                  ({"weight_decay": 0.1},), {"weight_decay": 0.03},
+                  ({"weight_decay": 0.1},),
                   (_NEGATIVE_LR, _NEGATIVE_DECAY), {"lr": 0.1}, 300, ("lr_twice", "no_weight_decay")),
     OptimizerSpec("momentum", "Momentum", {"momentum": 0.9, "dampening": 0.0, "weight_decay": 0.0},
                   {"quadratic": 0.01, "rosenbrock": 2e-4, "softmax": 0.1},
                   ({"momentum": 0.8, "dampening": 0.5, "weight_decay": 0.1},),
-                  {"momentum": 0.7, "dampening": 0.3, "weight_decay": 0.05},
                   (_NEGATIVE_LR, ({"momentum": -0.5}, "a negative momentum"), _NEGATIVE_DECAY), {"lr": 0.05}, 300,
                   ("lr_twice", "buffer_zero", "no_weight_decay", "no_dampening")),
     OptimizerSpec("nag", "NAG", {"momentum": 0.9, "weight_decay": 0.0},
                   {"quadratic": 0.01, "rosenbrock": 2e-4, "softmax": 0.1},
-                  ({"momentum": 0.8, "weight_decay": 0.1},), {"momentum": 0.75, "weight_decay": 0.02},
+                  ({"momentum": 0.8, "weight_decay": 0.1},),
                   (_NEGATIVE_LR, ({"momentum": 0.0}, "Nesterov with momentum=0"), _NEGATIVE_DECAY), {"lr": 0.05}, 300,
                   ("lr_twice", "nesterov_as_momentum", "no_weight_decay")),
     OptimizerSpec("adagrad", "Adagrad", {"lr_decay": 0.0, "weight_decay": 0.0, "eps": 1e-10},
                   {"quadratic": 0.3, "rosenbrock": 0.1, "softmax": 0.3},
-                  ({"lr_decay": 0.05, "weight_decay": 0.1, "eps": 0.5},), {"lr_decay": 0.01, "eps": 0.3},
+                  ({"lr_decay": 0.05, "weight_decay": 0.1, "eps": 0.5},),
                   (_NEGATIVE_LR, ({"eps": -1e-10}, "a negative eps"), ({"lr_decay": -0.1}, "a negative lr_decay")),
                   {"lr": 1.0}, 300, ("lr_twice", "eps_inside", "lr_decay_t", "no_weight_decay")),
     OptimizerSpec("adadelta", "Adadelta", {"rho": 0.9, "eps": 1e-6, "weight_decay": 0.0},
                   {"quadratic": 1.0, "rosenbrock": 1.0, "softmax": 1.0},
-                  ({"lr": 0.5, "rho": 0.8, "eps": 1e-3, "weight_decay": 0.1},), {"rho": 0.95, "eps": 1e-5},
+                  ({"lr": 0.5, "rho": 0.8, "eps": 1e-3, "weight_decay": 0.1},),
                   (_NEGATIVE_LR, ({"rho": 1.5}, "rho outside [0, 1]"), _NEGATIVE_DECAY), {"lr": 1.0}, 800,
                   ("lr_twice", "adadelta_eps_outside", "no_weight_decay"), 5e-2),
     OptimizerSpec("rmsprop", "RMSprop", {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False},
                   {"quadratic": 0.01, "rosenbrock": 1e-2, "softmax": 0.01},
                   ({"centered": True, "momentum": 0.5, "eps": 0.1}, {"weight_decay": 0.1, "alpha": 0.9, "eps": 0.5}),
-                  {"centered": True, "momentum": 0.3, "alpha": 0.95, "eps": 1.0},
                   (_NEGATIVE_LR, ({"alpha": 1.0}, "alpha outside [0, 1)"), ({"momentum": -0.9}, "a negative momentum")),
                   {"lr": 0.01}, 500, ("lr_twice", "eps_inside", "keras_alpha", "centered_ignored", "no_weight_decay"),
                   1e-2),
     OptimizerSpec("adam", "Adam", {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False},
                   {"quadratic": 0.05, "rosenbrock": 2e-2, "softmax": 0.05},
                   ({"amsgrad": True, "eps": 0.1}, {"weight_decay": 0.1, "betas": (0.8, 0.99), "eps": 0.5}),
-                  {"betas": (0.85, 0.995), "amsgrad": True, "eps": 0.2, "weight_decay": 0.02},
                   (_NEGATIVE_LR, ({"betas": (1.0, 0.999)}, "beta1 = 1, outside [0, 1)"),
                    ({"betas": (0.9, -0.1)}, "beta2 < 0, outside [0, 1)"), ({"eps": -1e-8}, "a negative eps")),
                   {"lr": 0.05}, 500,
@@ -183,7 +180,6 @@ SPECS = (
     OptimizerSpec("adamw", "AdamW", {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False},
                   {"quadratic": 0.05, "rosenbrock": 2e-2, "softmax": 0.05},
                   ({"weight_decay": 0.5, "eps": 0.1}, {"weight_decay": 0.2, "amsgrad": True, "betas": (0.8, 0.99)}),
-                  {"weight_decay": 0.3, "betas": (0.85, 0.995), "eps": 0.2},
                   (_NEGATIVE_LR, ({"betas": (0.9, 1.0)}, "beta2 = 1, outside [0, 1)"), _NEGATIVE_DECAY),
                   {"lr": 0.05, "weight_decay": 0.0}, 500,
                   ("lr_twice", "no_bias_correction", "eps_inside", "adamw_l2", "adamw_decay_without_lr")),
@@ -457,10 +453,6 @@ def _public_problems() -> list[Problem]:
     return [quadratic(400, 25.0), rosenbrock(None), softmax_regression(401)]
 
 
-def _hidden_problems() -> list[Problem]:
-    return [quadratic(9400, 40.0), rosenbrock(9401), softmax_regression(9402)]
-
-
 # ----------------------------------------------------------------------------- contract (properties)
 
 
@@ -704,22 +696,24 @@ def _assess_schedule_drives(facts, inputs) -> Verdict:
 # ----------------------------------------------------------------------------- the unit
 
 
+def dependencies(spec: OptimizerSpec) -> tuple[str, ...]:
+    """Parts whose code the checks of ``spec`` also run: AdamW is built on the student's Adam."""
+    return ("optimizers.adam",) if spec.part == "adamw" else ()
+
+
 def _optimizer_checks(spec: OptimizerSpec) -> tuple[Check, ...]:
     prefix = f"optimizers.{spec.part}"
     name = spec.class_name
-    depends = ("optimizers.adam",) if spec.part == "adamw" else ()
+    depends = dependencies(spec)
     public = [_trajectory_case(spec, problem, {}, TRAJECTORY_STEPS) for problem in _public_problems()]
     options = [_trajectory_case(spec, problem, option, OPTION_STEPS)
                for option in spec.options for problem in (quadratic(402, 25.0), softmax_regression(403))]
-    hidden = [_trajectory_case(spec, problem, spec.hidden_options, TRAJECTORY_STEPS) for problem in _hidden_problems()]
     return (
         TrajectoryCheck(f"{prefix}.trajectory", spec=spec, cases=public, points=3, depends_on=depends,
                         description=f"{name}: 200 steps side by side with the reference on a quadratic, "
                                     "Rosenbrock and a softmax regression"),
         TrajectoryCheck(f"{prefix}.options", spec=spec, cases=options, points=2, depends_on=depends,
                         description=f"{name} with every option set: {len(options)} trajectories of 100 steps"),
-        TrajectoryCheck(f"{prefix}.hidden", spec=spec, cases=hidden, points=2, visibility=HIDDEN,
-                        depends_on=depends, description=f"{name} trajectories on hidden problems and hyperparameters"),
         PropertyCheck(f"{prefix}.contract", run=_run_contract(spec), assess=_assess_contract(spec),
                       case=_contract_case(spec), points=1, depends_on=depends,
                       description=f"{name} updates in place, leaves grads alone, keeps one state per parameter"),
@@ -762,13 +756,6 @@ SCHEDULE_CHECKS = (
                                          {"T_max": 10, "eta_min": 0.01}, 0.1, 10),
                           _schedule_case("CosineAnnealingLR(T_max=50), base lr 1.0", "CosineAnnealingLR",
                                          {"T_max": 50}, 1.0, 50)]),
-    ReferenceCheck("optimizers.schedules.hidden", description="every schedule on hidden settings", points=1,
-                   visibility=HIDDEN, call=_call_schedule, known_mistakes=SCHEDULE_MISTAKES,
-                   cases=[_schedule_case("", "StepLR", {"step_size": 4, "gamma": 0.7}, 0.3, 15),
-                          _schedule_case("", "MultiStepLR", {"milestones": [6, 3], "gamma": 0.2}, 0.9, 9),
-                          _schedule_case("", "resnet_cifar_schedule", {"epochs": 37}, 0.05, 37),
-                          _schedule_case("", "LinearWarmup", {"warmup_epochs": 7, "start_factor": 0.25}, 0.4, 11),
-                          _schedule_case("", "CosineAnnealingLR", {"T_max": 13, "eta_min": 0.002}, 0.07, 13)]),
     PropertyCheck("optimizers.schedules.drives_optimizer", description="StepLR sets SGD's lr, and SGD's steps use it",
                   points=1, run=_run_schedule_drives, assess=_assess_schedule_drives,
                   case=Case("SGD(lr=0.1) with StepLR(step_size=2, gamma=0.5), 6 epochs", {"base_lr": 0.1, "epochs": 6}),
