@@ -16,8 +16,9 @@ Hints never contain the inputs or expected values, so they are safe to show for 
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -25,6 +26,44 @@ from .tolerance import DEFAULT, Tolerance, allclose, element_bounds
 
 #: How close a fitted factor must be to a named constant (N, 2, -1, ...) to be called that constant.
 FACTOR_TOLERANCE = 1e-6
+
+
+#: The instructor-only package (left out of the student release, like ``units.hidden``).
+INSTRUCTOR_PACKAGE = "autograder.units.instructor"
+#: Where a precomputed wrong answer is filed: (check id, case index).
+Site = tuple[str, int]
+#: What the fixtures hold for a wrong answer bitwise equal to the reference's output.
+SAME_AS_EXPECTED = "expected"
+
+
+@dataclass(frozen=True)
+class InstructorAnswer:
+    """A wrong answer computed by ``function`` of the instructor-only module ``units/instructor/<module>.py``,
+    called as ``function(*arguments, inputs, expected)`` and imported only when first needed.
+
+    Where that package is absent (a student release), the answer of a public check's case is the one
+    ``autograder release`` precomputed into the public fixtures (:func:`autograder.fixtures.write_fixtures`),
+    looked up by check id, case index and the mistake's ``key``.
+    """
+
+    module: str
+    function: str
+    arguments: tuple = ()
+
+    def __call__(self, inputs, expected):
+        module = importlib.import_module(f"{INSTRUCTOR_PACKAGE}.{self.module}")
+        return getattr(module, self.function)(*self.arguments, inputs, expected)
+
+
+def instructor_available() -> bool:
+    """Whether the instructor-only package can be imported (the course repository, not a release)."""
+    try:
+        importlib.import_module(INSTRUCTOR_PACKAGE)
+    except ModuleNotFoundError as error:
+        if error.name == INSTRUCTOR_PACKAGE:
+            return False
+        raise
+    return True
 
 
 @dataclass(frozen=True)
@@ -35,18 +74,38 @@ class KnownMistake:
     mistake; if the student's output matches it, ``hint`` is shown. For mistakes that are easier to
     recognise than to recompute (a history shifted by one step), give ``explains(received,
     expected, inputs) -> bool`` instead.
+
+    A ``wrong_answer`` that would disclose a solution is an :class:`InstructorAnswer`: it needs a
+    ``key`` unique among the check's mistakes, and the caller passes the ``site`` (check id, case
+    index) of the comparison, so that a release finds the precomputed answer.
     """
 
     output: str
     hint: str
     wrong_answer: Callable[[Mapping[str, np.ndarray], np.ndarray], np.ndarray] | None = None
     explains: Callable[[np.ndarray, np.ndarray, Mapping[str, np.ndarray]], bool] | None = None
+    key: str = ""
 
-    def matches(self, received, expected, inputs, tolerance: Tolerance) -> bool:
+    def wrong(self, inputs, expected, site: Site | None = None) -> Any:
+        """The wrong answer: computed, or for an instructor answer without the instructor package,
+        precomputed (None when there is none: then it explains nothing)."""
+        if isinstance(self.wrong_answer, InstructorAnswer) and not instructor_available():
+            if site is None:
+                return None
+            from .fixtures import precomputed_wrong_answer
+
+            value = precomputed_wrong_answer(site[0], site[1], self.key)
+            return expected if isinstance(value, str) and value == SAME_AS_EXPECTED else value
+        return self.wrong_answer(inputs, expected)
+
+    def matches(self, received, expected, inputs, tolerance: Tolerance, site: Site | None = None) -> bool:
         try:
             if self.explains is not None:
                 return bool(self.explains(received, expected, inputs))
-            wrong = np.asarray(self.wrong_answer(inputs, expected), dtype=np.float64)
+            wrong = self.wrong(inputs, expected, site)
+            if wrong is None:
+                return False
+            wrong = np.asarray(wrong, dtype=np.float64)
         except (ValueError, IndexError, TypeError):
             return False
         return allclose(received, wrong, tolerance)
@@ -68,13 +127,15 @@ def diagnose(
     inputs: Mapping[str, np.ndarray] | None = None,
     known_mistakes: tuple[KnownMistake, ...] = (),
     tolerance: Tolerance = DEFAULT,
+    site: Site | None = None,
 ) -> str | None:
-    """Returns a one-sentence hint explaining ``received`` vs ``expected``, or None."""
+    """Returns a one-sentence hint explaining ``received`` vs ``expected``, or None. ``site`` (check
+    id, case index) lets instructor answers be found precomputed (:class:`InstructorAnswer`)."""
     received = np.asarray(received)
     expected = np.asarray(expected, dtype=np.float64)
     for mistake in known_mistakes:
         if mistake.output == context.name and inputs is not None:
-            if mistake.matches(received, expected, inputs, tolerance):
+            if mistake.matches(received, expected, inputs, tolerance, site):
                 return mistake.hint
     name = context.name
     if not np.issubdtype(received.dtype, np.number) and received.dtype != np.bool_:

@@ -3,8 +3,8 @@
 A batch splits grading as every front end does (:mod:`autograder.grading`): *probing* (phase 1: the
 student's code in sandboxed children, raw numbers back) and *judging* (phases 2 and 3: reference
 outputs and verdicts). Only probing is farmed out; this process, the driver, computes the
-reference and judges. An executor takes :class:`ProbeJob`\\ s and hands back, per job, the raw
-outcomes :func:`autograder.zygote.probe_in_worker` returns, through one small interface::
+reference and judges. An executor takes probe jobs (:class:`ProbeJob`) and hands back, per job,
+the raw outcomes :func:`autograder.zygote.probe_in_worker` returns, through one small interface::
 
     with executor.session() as session:
         futures = [session.submit(job) for job in jobs]
@@ -25,22 +25,21 @@ locally, in a clean process:
   process itself, whose memory holds the cluster's connections and other tasks' data.
 
 Failures: the death of the process that grades a job (a pool worker, a Dask worker, a prober) is
-:class:`WorkerLost` for that job, which the batch runs again, and turns into a row when a whole
-round makes no progress (:func:`autograder.batch.grade_batch`); a scheduler that cannot be reached,
-workers without the package or with a different version of it are an :class:`ExecutorError`
-before anything is graded. See docs/scale-out.md.
+:class:`WorkerLost` for that job, which the batch runs again, and turns into the student's row
+when it happens again with the student graded alone (:func:`autograder.batch.grade_batch`); a
+scheduler that cannot be reached, workers without the package, with a different version of it or
+not on Linux are an :class:`ExecutorError` before any student is sent. See docs/scale-out.md.
 """
 
 from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import os
 import pickle
-import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -296,14 +295,15 @@ class DaskExecutor(Executor):
                 "the Dask workers cannot grade: " + "; ".join(problems)
                 + ". Install this very version of the package on every worker (see docs/scale-out.md)."
             )
-        info = client.scheduler_info(n_workers=-1)["workers"]
-        self._worker_count = len(info)
-        self._threads = sum(worker.get("nthreads", 1) for worker in info.values())
+        threads = client.nthreads()
+        self._worker_count = len(threads)
+        self._threads = sum(threads.values())
 
 
 def _import_distributed():
     try:
         import distributed
+        import distributed.scheduler  # (KilledWorker lives there)
     except ImportError as error:
         raise ExecutorError(
             f"grading on a Dask cluster needs dask.distributed ({error}): "
@@ -324,7 +324,7 @@ class _DaskFuture:
             result = self.inner.result()
             self.inner.release()  # the driver has it: a worker lost later need not compute it again
             return result
-        except self.distributed.KilledWorker as error:
+        except self.distributed.scheduler.KilledWorker as error:
             raise WorkerLost(f"Dask workers died while grading this submission ({error})") from None
         except concurrent.futures.CancelledError as error:
             # The connection to the scheduler was lost; the next session reconnects (or says why not).
@@ -382,7 +382,7 @@ def read_submission(folder: Path, limit: int | None = None) -> dict[str, bytes]:
             total += path.stat().st_size
             if total > limit:
                 raise SubmissionNotSent(
-                    f"the submission is larger than {limit // 1024**2} MiB, too large to send to the "
+                    f"the submission is larger than {limit / 1024**2:g} MiB, too large to send to the "
                     "grading cluster; grade it alone with `autograder grade`"
                 )
             files[path.relative_to(folder).as_posix()] = path.read_bytes()
@@ -409,7 +409,6 @@ def describe_this_worker() -> dict[str, str]:
         "version": __version__,
         "fingerprint": _source_fingerprint(),
         "platform": sys.platform,
-        "python": platform.python_version(),
     }
 
 
@@ -417,7 +416,9 @@ def probe_on_this_worker(payload: bytes) -> ProbeResult:
     """Runs on a Dask worker: writes the student's files to a temporary folder and has a prober
     probe them. Raises WorkerLost when the prober dies."""
     files, check_ids, options, hidden = pickle.loads(payload)
-    with tempfile.TemporaryDirectory(prefix="autograder-submission-", ignore_cleanup_errors=True) as scratch:
+    with tempfile.TemporaryDirectory(
+        prefix="autograder-submission-", dir=_scratch_root(), ignore_cleanup_errors=True
+    ) as scratch:
         folder = Path(scratch) / "submission"
         for relative, content in files.items():
             path = folder / relative
@@ -433,6 +434,17 @@ def probe_on_this_worker(payload: bytes) -> ProbeResult:
             raise
         prober.give_back()
     return result
+
+
+def _scratch_root() -> str | None:
+    """The Dask worker's own directory (Dask removes those of dead workers, so a worker killed
+    mid-task leaves nothing behind), or None for the system's temporary folder."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except (ImportError, ValueError):  # not inside a Dask task
+        return None
 
 
 def _hidden_here(driver_hidden: tuple[str, ...]) -> tuple[Path, ...]:
@@ -474,10 +486,9 @@ class _Prober:
             name: value for name, value in os.environ.items()
             if name in _KEPT_ENVIRONMENT or name.startswith(_KEPT_PREFIXES)
         }
-        self.scratch = tempfile.mkdtemp(prefix="autograder-prober-")
         self.process = subprocess.Popen(
             [sys.executable, "-c", _PROBER_MAIN, json.dumps(sys.path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, cwd=self.scratch,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, cwd="/",
             start_new_session=True,  # signals meant for the worker's terminal are not its business
         )
 
@@ -503,11 +514,8 @@ class _Prober:
             self.process.kill()
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
-        shutil.rmtree(self.scratch, ignore_errors=True)
 
     @classmethod
     def close_all(cls) -> None:
@@ -536,9 +544,12 @@ def serve_probes() -> None:
         except EOFError:
             return
         try:
+            os.chdir(folder)  # the submission's code runs in its own folder
             reply = ("ok", probe_in_worker(folder, check_ids, options, hidden))
         except Exception as error:  # noqa: BLE001  (a grader bug: the driver makes it the student's row)
             reply = ("error", f"{type(error).__name__}: {error}")
+        finally:
+            os.chdir("/")
         try:
             pickle.dump(reply, replies)
             replies.flush()

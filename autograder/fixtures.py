@@ -13,8 +13,17 @@ its definition (:func:`check_fingerprint`). Reading it runs no code. A check who
 differs from the one recorded, or that the file does not know, is not judged against stale
 numbers: it gets a grader error that says so and how to rebuild.
 
+The file also holds the **wrong answers** of the public checks' instructor-only known mistakes
+(:class:`~autograder.diagnosis.InstructorAnswer`, e.g. Unit 4's simulated optimizer mistakes), under
+``<check id>|mistake/<case index>/<mistake key>``: the release leaves out the instructor code that
+computes them, and its diagnosis reads them here (:func:`precomputed_wrong_answer`) so that every
+hint is the same as in the repository. A wrong answer bitwise equal to the reference's output is
+stored as the string ``"expected"``; one whose computation failed is not stored (it explains nothing,
+in the repository as here).
+
 The values are public: they are what the public checks' feedback shows anyway (expected values,
-worst elements), so a student may read the file. Hidden checks never have fixtures.
+worst elements), and the wrong answers are those of named mistakes on public inputs, so a student
+may read the file. Hidden checks never have fixtures.
 """
 
 from __future__ import annotations
@@ -32,13 +41,16 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .checks import Check, Outputs, Visibility
+from .diagnosis import SAME_AS_EXPECTED, InstructorAnswer, KnownMistake
 from .sandbox import wire
 
-FORMAT = 1
+FORMAT = 2  # 2: with the wrong answers of instructor-only known mistakes
 #: Where a student release keeps its fixtures: inside the grader package. A package that carries
 #: this file is a student release, and grades against it (see :func:`autograder.api.default_reference`).
 PACKAGE_FIXTURES = Path(__file__).resolve().with_name("public_fixtures.agw.gz")
 HEADER_KEY = "fixtures"
+#: The output-key prefix under which a check's precomputed wrong answers are filed.
+MISTAKE_PREFIX = "mistake/"
 REBUILD = "rebuild the release (`autograder release OUT_DIR` in the course repository)"
 
 #: Attributes of a check that only judge (or describe) and do not change what its probe returns:
@@ -176,11 +188,44 @@ def write_fixtures(path: Path, checks: Sequence[Check], reference) -> FixtureSum
     for check in selected:
         for key, value in outputs[check.id].items():
             message[f"{check.id}|{key}"] = value
+        for key, value in wrong_answers(check, outputs[check.id]).items():
+            message[f"{check.id}|{MISTAKE_PREFIX}{key}"] = value
     data = gzip.compress(wire.encode(message), compresslevel=9, mtime=0)  # mtime 0: same bytes every build
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return FixtureSummary(path, len(selected), len(data))
+
+
+def instructor_mistakes(check: Check) -> list[KnownMistake]:
+    """The known mistakes of ``check`` whose wrong answers come from the instructor-only package."""
+    mistakes = [m for m in getattr(check, "known_mistakes", ()) if isinstance(m.wrong_answer, InstructorAnswer)]
+    keys = [m.key for m in mistakes]
+    if "" in keys or len(set(keys)) != len(keys):
+        raise FixtureError(f"{check.id}: instructor-only known mistakes need distinct, non-empty keys: {keys}")
+    return mistakes
+
+
+def wrong_answers(check: Check, reference: Outputs) -> dict[str, object]:
+    """``<case index>/<mistake key>`` to the wrong answer of each instructor-only known mistake of
+    ``check`` on each of its cases, computed here (where the instructor package exists) with the
+    reference's output as ``expected``: what a release's diagnosis uses in place of the computation."""
+    answers: dict[str, object] = {}
+    mistakes = instructor_mistakes(check)
+    cases = (getattr(check, "cases", None) or ()) if mistakes else ()
+    for index, case in enumerate(cases):
+        for mistake in mistakes:
+            expected = reference.get(f"{index}/{mistake.output}")
+            if expected is None:
+                continue
+            expected = np.asarray(expected, dtype=np.float64)
+            try:
+                wrong = np.asarray(mistake.wrong_answer(case.inputs, expected), dtype=np.float64)
+            except (ValueError, IndexError, TypeError):  # explains nothing in the repository either
+                continue
+            same = wrong.shape == expected.shape and np.array_equal(wrong, expected, equal_nan=True)
+            answers[f"{index}/{mistake.key}"] = SAME_AS_EXPECTED if same else wrong
+    return answers
 
 
 # ----------------------------------------------------------------------------- reading
@@ -192,6 +237,8 @@ class Fixtures:
 
     fingerprints: Mapping[str, str]
     outputs: Mapping[str, Outputs]
+    #: per check id: ``<case index>/<mistake key>`` to a precomputed wrong answer (see the module docstring)
+    wrong_answers: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
 
 
 def read_fixtures(path: Path) -> Fixtures:
@@ -209,12 +256,35 @@ def read_fixtures(path: Path) -> Fixtures:
             and isinstance(header.get("fingerprints"), dict)):
         raise FixtureError(f"the public fixtures {path} are not in format {FORMAT} of this grader")
     outputs: dict[str, dict[str, object]] = {check_id: {} for check_id in header["fingerprints"]}
+    wrong: dict[str, dict[str, object]] = {}
     for key, value in message.items():
         check_id, _, output = key.partition("|")
         if check_id not in outputs:
             raise FixtureError(f"the public fixtures {path} hold values of an unlisted check {check_id!r}")
-        outputs[check_id][output] = value
-    return Fixtures(header["fingerprints"], outputs)
+        if output.startswith(MISTAKE_PREFIX):
+            wrong.setdefault(check_id, {})[output[len(MISTAKE_PREFIX):]] = value
+        else:
+            outputs[check_id][output] = value
+    return Fixtures(header["fingerprints"], outputs, wrong)
+
+
+_PACKAGE_FIXTURES_READ: list[Fixtures | None] = []
+
+
+def precomputed_wrong_answer(check_id: str, index: int, key: str) -> object | None:
+    """The wrong answer of mistake ``key`` on case ``index`` of ``check_id`` as precomputed in the
+    package's fixtures (a release's ``public_fixtures.agw.gz``, read once), ``"expected"`` for the
+    reference's own output, or None: no fixtures, or none for that mistake (it then explains nothing).
+    The check's own fixtures were checked against its fingerprint before it could be judged."""
+    if not _PACKAGE_FIXTURES_READ:
+        try:
+            _PACKAGE_FIXTURES_READ.append(read_fixtures(PACKAGE_FIXTURES))
+        except FixtureError:
+            _PACKAGE_FIXTURES_READ.append(None)
+    fixtures = _PACKAGE_FIXTURES_READ[0]
+    if fixtures is None:
+        return None
+    return fixtures.wrong_answers.get(check_id, {}).get(f"{index}/{key}")
 
 
 class FixtureReference:

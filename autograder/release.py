@@ -8,9 +8,11 @@ without any hidden check:
       pyproject.toml     installs the grader (numpy and matplotlib; no torch)
       .gitignore
       assignments/       the working folder: the stubs, and notebooks/ with one notebook per unit
-      autograder/        the grader: public checks only, no hidden-check package, no release
-                         builder, and public_fixtures.agw.gz, the reference's outputs on the public
-                         checks (the reference of a grader without solutions/, autograder.fixtures)
+      autograder/        the grader: public checks only, no hidden-check package, no instructor-only
+                         package (units/instructor/), no release builder, and public_fixtures.agw.gz,
+                         the reference's outputs on the public checks (the reference of a grader
+                         without solutions/, autograder.fixtures) and the precomputed wrong answers
+                         of the instructor-only known mistakes
 
 Everything is generated from ``solutions/`` and the grader of this repository, in a staging folder
 beside OUT_DIR, and scanned (:func:`find_leaks`) before it replaces OUT_DIR's contents: a solution
@@ -21,6 +23,7 @@ nothing is written. docs/release.md has the design and the scan's definitions.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 import shutil
@@ -28,7 +31,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -47,7 +50,9 @@ from .units import all_checks
 
 PACKAGE = "autograder"
 #: What the release's grader leaves out of this repository's package (paths relative to it).
-LEFT_OUT = ("units/hidden", "release.py", PACKAGE_FIXTURES.name)
+LEFT_OUT = ("units/hidden", "units/instructor", "release.py", PACKAGE_FIXTURES.name)
+#: Packages of the grader that must never be in a release, whatever file of them (relative to it).
+SECRET_PACKAGES = {"units/hidden/": "a hidden-check module", "units/instructor/": "an instructor-only module"}
 #: Top-level entries that a release writes; ``--force`` keeps anything named ``.git`` besides.
 KEPT_ON_FORCE = (".git",)
 #: Markers that must never reach a student file.
@@ -360,6 +365,8 @@ class ScanTargets:
     hidden_seeds: frozenset[int]
     hidden_labels: frozenset[str]
     hidden_modules: tuple[str, ...]
+    #: the syntax (``ast.dump``) of the body of every function of the instructor-only package, to its name
+    instructor_functions: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of_repository(cls, repository: Path, checks: Iterable[Check]) -> "ScanTargets":
@@ -376,6 +383,11 @@ class ScanTargets:
         }
         public_labels = {getattr(case, "label", "") for check in public for case in _cases(check)}
         labels = {getattr(case, "label", "") for check in hidden for case in _cases(check)} - public_labels - {""}
+        instructor = {
+            body: f"{PACKAGE}/units/instructor/{path.name}: {name}"
+            for path in sorted((repository / PACKAGE / "units" / "instructor").glob("*.py"))
+            for body, name in function_bodies(path.read_text(encoding="utf-8")).items()
+        }
         return cls(
             secret_lines(repository / "solutions"),
             frozenset(check.id for check in hidden),
@@ -383,12 +395,25 @@ class ScanTargets:
             frozenset(seeds),
             frozenset(labels),
             tuple(path.stem for path in modules),
+            instructor,
         )
 
     def module_names(self) -> list[str]:
         # Dotted names: what an import of a hidden module would say. (Prose may say where hidden
         # checks live, `units/hidden/<unit>.py`: the folder is no secret, its contents are.)
         return [f"units.hidden.{module}" for module in self.hidden_modules]
+
+
+def function_bodies(source: str) -> dict[str, str]:
+    """The syntax of every function's body in ``source`` (docstring left out) to the function's name:
+    a function copied out of the instructor-only package, even renamed or re-documented, has the same."""
+    bodies = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            if body:
+                bodies[ast.dump(ast.Module(body=body, type_ignores=[]))] = node.name
+    return bodies
 
 
 def _cases(check: Check) -> list:
@@ -433,8 +458,10 @@ def find_leaks(release: Path, targets: ScanTargets) -> list[Leak]:
         if not path.is_file() or ".git" in relative.parts:
             continue
         name = relative.as_posix()
-        if any(module in name for module in targets.module_names()) or "units/hidden/" in name:
+        if any(module in name for module in targets.module_names()):
             leaks.append(Leak(name, None, "a hidden-check module"))
+        else:
+            leaks.extend(Leak(name, None, what) for folder, what in SECRET_PACKAGES.items() if folder in name)
         try:
             text = _scannable(path, relative, targets, leaks)
         except (UnicodeDecodeError, ValueError, OSError, zipfile.BadZipFile) as error:
@@ -452,9 +479,11 @@ def _scannable(path: Path, relative: Path, targets: ScanTargets, leaks: list[Lea
         for check_id in fixtures.fingerprints:
             if check_id not in targets.public_ids:
                 leaks.append(Leak(relative.as_posix(), None, f"fixtures of a non-public check {check_id}"))
-        keys = [f"{check_id}|{key}" for check_id, outputs in fixtures.outputs.items() for key in outputs]
-        strings = [str(value) for outputs in fixtures.outputs.values() for value in outputs.values()
-                   if isinstance(value, str)]
+        stored = [*fixtures.outputs.items(),
+                  *((check_id, {f"mistake/{key}": value for key, value in answers.items()})
+                    for check_id, answers in fixtures.wrong_answers.items())]
+        keys = [f"{check_id}|{key}" for check_id, outputs in stored for key in outputs]
+        strings = [str(value) for _, outputs in stored for value in outputs.values() if isinstance(value, str)]
         return _Text([(n, line, True) for n, line in enumerate(keys + strings, start=1)], [], student_file)
     if path.suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:  # refuses pickled objects
@@ -469,6 +498,15 @@ def _scannable(path: Path, relative: Path, targets: ScanTargets, leaks: list[Lea
     source = path.read_text(encoding="utf-8")
     python = path.suffix == ".py"
     lines = [(n, line, not python) for n, line in enumerate(source.splitlines(), start=1)]
+    if python and targets.instructor_functions:
+        try:
+            copies = function_bodies(source)
+        except SyntaxError:
+            copies = {}
+        for body, name in copies.items():
+            if body in targets.instructor_functions:
+                leaks.append(Leak(relative.as_posix(), None, f"{name} is a copy of the instructor-only function "
+                                                             f"{targets.instructor_functions[body]}"))
     return _Text(lines, _integer_literals(source) if python else [], student_file)
 
 

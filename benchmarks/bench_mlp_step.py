@@ -66,10 +66,10 @@ def load_reference_mlp():
     return module
 
 
-def make_batch(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """X (BATCH, 784) standard normal, y (BATCH,) integer labels in [0, 10)."""
+def make_batch(seed: int, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """X (BATCH, 784) standard normal in ``dtype``, y (BATCH,) integer labels in [0, 10)."""
     rng = np.random.default_rng(seed)
-    return rng.standard_normal((BATCH, SIZES[0])), rng.integers(0, SIZES[-1], size=BATCH)
+    return rng.standard_normal((BATCH, SIZES[0])).astype(dtype), rng.integers(0, SIZES[-1], size=BATCH)
 
 
 def softmax_cross_entropy_gradient(logits: np.ndarray, onehot: np.ndarray) -> np.ndarray:
@@ -84,12 +84,18 @@ def numpy_step(model, X: np.ndarray, onehot: np.ndarray) -> None:
         parameter -= LEARNING_RATE * gradient
 
 
-def build_models(mlp, seed: int):
-    """The reference MLP, and a torch model and optimizer holding the same weights (float64)."""
+def build_models(mlp, seed: int, dtype=np.float64):
+    """The reference MLP, and a torch model and optimizer holding the same weights, in ``dtype``.
+
+    The course works in float64; for float32 the reference's weights are cast once, and numpy then
+    keeps every product in float32 because all operands are."""
     import torch
 
     model = mlp.MLP(list(SIZES), "relu", np.random.default_rng(seed))
-    layers = [torch.nn.Linear(a, b, dtype=torch.float64) for a, b in zip(SIZES[:-1], SIZES[1:])]
+    for linear in [layer for layer in model.layers if isinstance(layer, mlp.Linear)]:
+        linear.W, linear.b = linear.W.astype(dtype), linear.b.astype(dtype)
+    torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
+    layers = [torch.nn.Linear(a, b, dtype=torch_dtype) for a, b in zip(SIZES[:-1], SIZES[1:])]
     with torch.no_grad():
         for layer, linear in zip(layers, [layer for layer in model.layers if isinstance(layer, mlp.Linear)]):
             layer.weight.copy_(torch.from_numpy(linear.W.T))
@@ -131,8 +137,8 @@ def without_input_gradient(mlp, model):
 
 def check_same_computation(mlp, X, y, onehot, steps: int = 3) -> float:
     """Runs ``steps`` steps on both sides from the same weights; returns the largest relative weight
-    difference (raises when above 1e-9, i.e. when the two sides do not compute the same step)."""
-    model, torch_model, optimizer = build_models(mlp, DATA_SEED + 1)
+    difference (raises when above 1e-9 in float64, 1e-4 in float32: the sides compute different steps)."""
+    model, torch_model, optimizer = build_models(mlp, DATA_SEED + 1, X.dtype.type)
     torch_step = torch_step_function(torch_model, optimizer, X, y)
     for _ in range(steps):
         numpy_step(model, X, onehot)
@@ -142,21 +148,21 @@ def check_same_computation(mlp, X, y, onehot, steps: int = 3) -> float:
         theirs = theirs.detach().numpy()
         theirs = theirs.T if theirs.ndim == 2 else theirs
         worst = max(worst, float(np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs))))
-    if worst > 1e-9:
+    if worst > (1e-9 if X.dtype == np.float64 else 1e-4):
         raise AssertionError(f"numpy and torch steps disagree (relative weight difference {worst:.3g})")
     return worst
 
 
-def bench_mlp_step(steps: int = DEFAULT_STEPS) -> tuple[list[Result], float]:
+def bench_mlp_step(steps: int = DEFAULT_STEPS, dtype=np.float64) -> tuple[list[Result], float]:
     """Times ``steps`` interleaved training steps of each side; returns the rows and the ratio of medians."""
     import torch
 
     mlp = load_reference_mlp()
-    X, y = make_batch(DATA_SEED)
-    onehot = np.eye(SIZES[-1])[y]
+    X, y = make_batch(DATA_SEED, dtype)
+    onehot = np.eye(SIZES[-1], dtype=dtype)[y]
     agreement = check_same_computation(mlp, X, y, onehot)
 
-    model, torch_model, optimizer = build_models(mlp, DATA_SEED + 2)
+    model, torch_model, optimizer = build_models(mlp, DATA_SEED + 2, dtype)
     skipping = without_input_gradient(mlp, model)
     candidates = {
         "numpy": lambda: numpy_step(model, X, onehot),
@@ -188,7 +194,7 @@ def bench_mlp_step(steps: int = DEFAULT_STEPS) -> tuple[list[Result], float]:
     threads = (f"torch {torch.get_num_threads()} threads; OPENBLAS_NUM_THREADS="
                f"{os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}, OMP_NUM_THREADS="
                f"{os.environ.get('OMP_NUM_THREADS', '(unset)')}")
-    shape = f"{'-'.join(map(str, SIZES))}, batch {BATCH}, float64"
+    shape = f"{'-'.join(map(str, SIZES))}, batch {BATCH}, {np.dtype(dtype).name}"
     rows = [
         Result(f"reference MLP step (numpy), {shape}", timings["numpy"], None,
                f"ratio to torch {ratio:.2f} (target <= {RATIO_TARGET}); same weights as torch to {agreement:.1g}"),

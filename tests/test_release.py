@@ -27,7 +27,7 @@ from autograder.fixtures import (
 )
 from autograder.paths import REPOSITORY
 from autograder.release import ScanTargets, find_leaks, is_nontrivial
-from autograder.units import UNITS, all_checks, select_checks
+from autograder.units import UNITS, all_checks, optimizers, select_checks
 
 from .conftest import SOLUTIONS
 
@@ -38,6 +38,9 @@ PUBLIC_MAX = sum(check.points for check in PUBLIC)
 #: another process) and variants of the capstone's training (each grading trains a classifier)
 VARIANTS_PER_UNIT = (0, -1)
 SLOW_PARTS = {"capstone.train"}
+#: and variants whose hint comes from an instructor-only wrong answer (Unit 4's simulator), which the
+#: release reads from its fixtures: a trajectory check and an options check
+PRECOMPUTED_HINT_VARIANTS = {"optimizers": ("Adam: bias correction missing", "Momentum: dampening ignored")}
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +85,7 @@ def test_release_holds_the_student_files_and_a_grader_without_hidden_checks(buil
     ]
     assert not (folder / "solutions").exists() and not (folder / "tests").exists()
     assert not (folder / "autograder" / "units" / "hidden").exists()
+    assert not (folder / "autograder" / "units" / "instructor").exists()  # the optimizer simulator stays here
     assert not (folder / "autograder" / "release.py").exists()
     assert (folder / "autograder" / "public_fixtures.agw.gz").is_file()
     stubs = sorted(path.name for path in (folder / "assignments").glob("*.py"))
@@ -129,6 +133,15 @@ def test_the_scan_finds_each_kind_of_leak(built, targets, tmp_path):
     notebook_path.write_text(json.dumps(notebook))
     (copy / "autograder" / "units" / "hidden").mkdir()
     shutil.copy(REPOSITORY / "autograder" / "units" / "hidden" / "linear.py", copy / "autograder" / "units" / "hidden")
+    (copy / "autograder" / "units" / "instructor").mkdir()
+    shutil.copy(REPOSITORY / "autograder" / "units" / "instructor" / "optimizers.py",
+                copy / "autograder" / "units" / "instructor")
+    # the simulator's update copied back into a public module, renamed and re-documented
+    simulator = (REPOSITORY / "autograder" / "units" / "instructor" / "optimizers.py").read_text()
+    start = simulator.index("def _simulated_update(")
+    copied = simulator[start:].replace("def _simulated_update(", "def _step(", 1)
+    with (copy / "autograder" / "units" / "optimizers.py").open("a") as file:
+        file.write("\n\n" + copied)
     (copy / "autograder" / "blob.bin").write_bytes(b"\0\1")
     found = "\n".join(str(leak) for leak in find_leaks(copy, targets))
     for fragment in (
@@ -139,6 +152,9 @@ def test_the_scan_finds_each_kind_of_leak(built, targets, tmp_path):
         f"the hidden case label {label!r}",
         "autograder/units/hidden/linear.py: a hidden-check module",
         "the hidden-check module name units.hidden.linear",
+        "autograder/units/instructor/optimizers.py: an instructor-only module",
+        ("autograder/units/optimizers.py: _step is a copy of the instructor-only function "
+         "autograder/units/instructor/optimizers.py: _simulated_update"),
         "autograder/blob.bin: cannot be scanned",
     ):
         assert fragment in found, fragment
@@ -176,12 +192,13 @@ def test_the_release_grades_without_this_repository(built, tmp_path):
              "from autograder.units import select_checks; from autograder.checks import Visibility as V;"
              "print(json.dumps([autograder.__file__, type(api.default_reference()).__name__,"
              " len(select_checks(visibility=V.HIDDEN)), len(select_checks()),"
-             " [u.find_spec(m) is None for m in ('autograder.release', 'autograder.units.hidden', 'solutions')]]))")
+             " [u.find_spec(m) is None for m in ('autograder.release', 'autograder.units.hidden',"
+             " 'autograder.units.instructor', 'solutions')]]))")
     completed = run_in_release(built.folder, "-c", probe, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     location, reference, hidden, total, absent = json.loads(completed.stdout)
     assert Path(location).resolve() == built.folder / "autograder" / "__init__.py"
-    assert (reference, hidden, total, absent) == ("FixtureReference", 0, len(PUBLIC), [True, True, True])
+    assert (reference, hidden, total, absent) == ("FixtureReference", 0, len(PUBLIC), [True] * 4)
 
     stubs = run_in_release(built.folder, "-m", "autograder", "check", "--color", "never", cwd=built.folder)
     assert stubs.returncode == 0, stubs.stderr
@@ -224,7 +241,7 @@ def _parts(mutation) -> set[str]:
 
 
 def test_buggy_variants_score_the_same_in_the_release_as_here(built, tmp_path):
-    jobs = []
+    jobs, precomputed = [], []
     for unit in UNITS:
         corpus = importlib.import_module(f"tests.corpus.{unit}").MUTATIONS
         chosen = [m for m in corpus if "np.random." not in m.replace and not SLOW_PARTS & _parts(m)]
@@ -232,6 +249,11 @@ def test_buggy_variants_score_the_same_in_the_release_as_here(built, tmp_path):
             mutation = chosen[index]
             folder = mutation.apply(SOLUTIONS, tmp_path / f"{unit}{index}")
             jobs.append((str(folder), sorted(_parts(mutation))))
+        for name in PRECOMPUTED_HINT_VARIANTS.get(unit, ()):
+            mutation = next(m for m in corpus if m.name == name)
+            folder = mutation.apply(SOLUTIONS, tmp_path / f"{unit}-{len(jobs)}")
+            jobs.append((str(folder), sorted(_parts(mutation))))
+            precomputed.append(str(folder))
     script = tmp_path / "grade_in_release.py"
     script.write_text(RELEASE_GRADER)
     completed = run_in_release(built.folder, str(script), json.dumps(jobs), cwd=tmp_path, timeout=300)
@@ -245,6 +267,45 @@ def test_buggy_variants_score_the_same_in_the_release_as_here(built, tmp_path):
         }
         assert in_release[folder] == public_here, folder
         assert any(result[0] == 0 for result in public_here.values()), folder  # the variant is caught
+        if folder in precomputed:  # its hint is a simulated mistake's, found in the release's fixtures
+            assert {result[3] for result in public_here.values()} & set(optimizers.MISTAKE_HINTS.values()), folder
+
+
+def test_the_fixtures_hold_every_simulated_mistake_of_the_public_trajectories(built):
+    read = read_fixtures(built.folder / "autograder" / "public_fixtures.agw.gz")
+    trajectories = [check for check in PUBLIC if isinstance(check, optimizers.TrajectoryCheck)]
+    assert len(trajectories) == 2 * len(optimizers.SPECS)
+    for check in trajectories:
+        expected = {f"{index}/{mistake}" for index in range(len(check.cases)) for mistake in check.spec.mistakes}
+        assert set(read.wrong_answers[check.id]) == expected, check.id
+    assert set(read.wrong_answers) == {check.id for check in trajectories}  # no other check needs any
+
+
+def test_without_the_instructor_package_hints_come_from_the_fixtures(built, monkeypatch, tmp_path):
+    """In-process: the same hint from the precomputed trajectory as from the simulator; and none
+    (rather than a grader error) where the fixtures hold no wrong answer."""
+    from autograder import diagnosis
+
+    from .corpus.optimizers import MUTATIONS
+
+    mutation = next(m for m in MUTATIONS if m.name == "Adam: bias correction missing")
+    submission = mutation.apply(SOLUTIONS, tmp_path / "s")
+    here = results_of(api.grade(submission, parts=["optimizers.adam"], visibility=Visibility.PUBLIC))
+    assert here["optimizers.adam.trajectory"][3] == optimizers.MISTAKE_HINTS["no_bias_correction"]
+    monkeypatch.setattr(diagnosis, "instructor_available", lambda: False)
+    monkeypatch.setattr(fixtures, "PACKAGE_FIXTURES", built.folder / "autograder" / "public_fixtures.agw.gz")
+    monkeypatch.setattr(fixtures, "_PACKAGE_FIXTURES_READ", [])
+    precomputed = results_of(api.grade(submission, parts=["optimizers.adam"], visibility=Visibility.PUBLIC))
+    assert precomputed == here
+    monkeypatch.setattr(fixtures, "PACKAGE_FIXTURES", tmp_path / "none.agw.gz")
+    monkeypatch.setattr(fixtures, "_PACKAGE_FIXTURES_READ", [])
+    without = results_of(api.grade(submission, parts=["optimizers.adam"], visibility=Visibility.PUBLIC))
+    assert without["optimizers.adam.trajectory"][3] is None
+    assert without["optimizers.adam.trajectory"][:3] == here["optimizers.adam.trajectory"][:3]
+
+
+def results_of(report) -> dict[str, list]:
+    return {r.id: [r.score, r.status.value, r.message, r.hint, list(r.details)] for r in report.results}
 
 
 # ---------------------------------------------------------------------------- (d) the command

@@ -11,6 +11,7 @@ import pytest
 from autograder import api
 from autograder.units import UNITS
 from autograder.units import optimizers as unit
+from autograder.units.instructor import optimizers as simulator
 
 from .conftest import SOLUTIONS, assert_caught_with_hints, load_reference, results_by_id
 from .corpus.optimizers import MUTATIONS
@@ -46,7 +47,7 @@ def test_simulator_equals_the_reference_on_every_trajectory_case(spec):
         outputs = check.probe(_Reference())
         for index, case in enumerate(check.cases):
             x = case.inputs
-            simulated = unit.simulate(spec, x["options"], x["problem"], x["steps"])
+            simulated = simulator.simulate(spec, x["options"], x["problem"], x["steps"])
             assert np.all(np.isfinite(simulated))
             np.testing.assert_allclose(simulated, outputs[f"{index}/trajectory"], rtol=1e-12, atol=1e-14)
 
@@ -59,8 +60,8 @@ def test_every_promised_mistake_is_visible_in_some_public_case(spec):
         visible = False
         for case in cases:
             x = case.inputs
-            right = unit.simulate(spec, x["options"], x["problem"], x["steps"])
-            wrong = unit.simulate(spec, x["options"], x["problem"], x["steps"], mistake)
+            right = simulator.simulate(spec, x["options"], x["problem"], x["steps"])
+            wrong = simulator.simulate(spec, x["options"], x["problem"], x["steps"], mistake)
             visible |= not unit.compare(wrong, right, unit.ITERATIVE).matches
         assert visible, mistake
 
@@ -74,8 +75,8 @@ def test_runs_are_not_chaotic_so_the_iterative_tolerance_is_fair():
             nudged = unit.Problem(x["problem"].label, x["problem"].kind,
                                   tuple(a + 1e-12 for a in x["problem"].start), x["problem"].A,
                                   x["problem"].c, x["problem"].X, x["problem"].Y)
-            a = unit.simulate(spec, x["options"], x["problem"], x["steps"])
-            b = unit.simulate(spec, x["options"], nudged, x["steps"])
+            a = simulator.simulate(spec, x["options"], x["problem"], x["steps"])
+            b = simulator.simulate(spec, x["options"], nudged, x["steps"])
             assert np.max(np.abs(a - b)) < 1e-10, (spec.part, case.label)
 
 

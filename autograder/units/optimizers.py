@@ -32,16 +32,20 @@ docs/unit-optimizers.md lists checks and hints.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, Mapping
 
 import numpy as np
 
 from ..checks import Check, Outputs, Verdict, Visibility
-from ..diagnosis import KnownMistake
-from ..evidence import Case, ConvergenceCheck, PropertyCheck, ReferenceCheck, as_number_array
+from ..diagnosis import InstructorAnswer, KnownMistake
+from ..evidence import (
+    Case,
+    ConvergenceCheck,
+    PropertyCheck,
+    ReferenceCheck,
+    as_number_array,
+)
 from ..tolerance import DEFAULT, ITERATIVE, compare, element_bounds
 from .unit import Unit
 
@@ -187,92 +191,6 @@ SPECS = (
 SPEC_BY_PART = {spec.part: spec for spec in SPECS}
 
 
-# ----------------------------------------------------------------------------- the trusted simulator
-
-
-def simulate(spec: OptimizerSpec, options: Mapping[str, Any], problem: Problem, steps: int,
-             mistake: str | None = None) -> np.ndarray:
-    """The trajectory (steps + 1, n_params) of ``spec``'s optimizer as torch.optim computes it, or
-    with one classic ``mistake`` (a key of :data:`MISTAKE_HINTS`). Runs in the trusted parent, only to
-    explain a mismatch; the verdict itself compares with the reference (solutions/). The tests prove
-    that ``simulate(..., mistake=None)`` equals the reference."""
-    hp = SimpleNamespace(**{**spec.defaults, **options})
-    if mistake == "keras_alpha" and "alpha" not in options:
-        hp.alpha = 0.9
-    lr = hp.lr * hp.lr if mistake == "lr_twice" else hp.lr
-    params = [np.array(a, dtype=np.float64) for a in problem.start]
-    states = [SimpleNamespace(t=0, buf=None, s=np.zeros_like(p), v=np.zeros_like(p), u=np.zeros_like(p),
-                              m=np.zeros_like(p), vmax=np.zeros_like(p)) for p in params]
-    rows = [np.concatenate([p.ravel() for p in params])]
-    with np.errstate(all="ignore"):
-        for _ in range(steps):
-            _, grads = problem.loss_and_gradients(params)
-            for p, g, state in zip(params, grads, states):
-                _simulated_update(spec.part, hp, lr, state, p, g, mistake)
-            rows.append(np.concatenate([p.ravel() for p in params]))
-    return np.array(rows)
-
-
-def _simulated_update(part: str, hp, lr: float, s, p: np.ndarray, g: np.ndarray, mistake: str | None) -> None:
-    s.t += 1
-    decay = getattr(hp, "weight_decay", 0.0) if mistake != "no_weight_decay" else 0.0
-    decoupled = part == "adamw" and mistake != "adamw_l2"
-    if decay and not decoupled:
-        g = g + decay * p
-    if part == "sgd":
-        p -= lr * g
-    elif part in ("momentum", "nag"):
-        dampening = getattr(hp, "dampening", 0.0) if mistake != "no_dampening" else 0.0
-        if s.buf is None:
-            s.buf = (1.0 - dampening) * g if mistake == "buffer_zero" else g.copy()
-        else:
-            s.buf = hp.momentum * s.buf + ((1.0 - dampening) * g if part == "momentum" else g)
-        p -= lr * (g + hp.momentum * s.buf if part == "nag" and mistake != "nesterov_as_momentum" else s.buf)
-    elif part == "adagrad":
-        t = s.t if mistake == "lr_decay_t" else s.t - 1
-        s.s = s.s + g * g
-        root = np.sqrt(s.s + hp.eps) if mistake == "eps_inside" else np.sqrt(s.s) + hp.eps
-        p -= lr / (1.0 + t * hp.lr_decay) * g / root
-    elif part == "adadelta":
-        s.v = hp.rho * s.v + (1.0 - hp.rho) * g * g
-        if mistake == "adadelta_eps_outside":
-            delta = (np.sqrt(s.u) + hp.eps) / (np.sqrt(s.v) + hp.eps) * g
-        else:
-            delta = np.sqrt(s.u + hp.eps) / np.sqrt(s.v + hp.eps) * g
-        s.u = hp.rho * s.u + (1.0 - hp.rho) * delta * delta
-        p -= lr * delta
-    elif part == "rmsprop":
-        s.v = hp.alpha * s.v + (1.0 - hp.alpha) * g * g
-        centered = hp.centered and mistake != "centered_ignored"
-        if centered:
-            s.m = hp.alpha * s.m + (1.0 - hp.alpha) * g
-        mean_square = s.v - s.m * s.m if centered else s.v
-        root = np.sqrt(mean_square + hp.eps) if mistake == "eps_inside" else np.sqrt(mean_square) + hp.eps
-        if hp.momentum > 0.0:
-            s.u = hp.momentum * s.u + g / root
-            p -= lr * s.u
-        else:
-            p -= lr * g / root
-    else:  # adam, adamw
-        beta1, beta2 = hp.betas
-        if decoupled:
-            p *= 1.0 - (1.0 if mistake == "adamw_decay_without_lr" else lr) * decay
-        s.m = beta1 * s.m + (1.0 - beta1) * g
-        s.v = beta2 * s.v + (1.0 - beta2) * g * g
-        second = s.v
-        if hp.amsgrad and mistake != "amsgrad_ignored":
-            s.vmax = np.maximum(s.vmax, s.v)
-            second = s.vmax
-        correction1, correction2 = (1.0, 1.0) if mistake == "no_bias_correction" else (1 - beta1**s.t, 1 - beta2**s.t)
-        if mistake == "eps_inside":
-            denominator = np.sqrt(second / correction2 + hp.eps)
-        elif mistake == "eps_before_correction":
-            denominator = (np.sqrt(second) + hp.eps) / math.sqrt(correction2)
-        else:
-            denominator = np.sqrt(second / correction2) + hp.eps
-        p -= lr * (s.m / correction1) / denominator
-
-
 #: The classic mistakes, each recognised by simulating it exactly (hints never quote inputs).
 MISTAKE_HINTS = {
     "lr_twice": "the learning rate is applied twice (the step uses lr**2): multiply by lr exactly once.",
@@ -310,11 +228,15 @@ NOT_MOVED_HINT = (
 )
 
 
-def _mistakes_for(spec: OptimizerSpec, case_inputs) -> tuple[KnownMistake, ...]:
-    def make(mistake: str):
-        return lambda inputs, expected: simulate(spec, inputs["options"], inputs["problem"], inputs["steps"], mistake)
-
-    return tuple(KnownMistake("trajectory", MISTAKE_HINTS[m], make(m)) for m in spec.mistakes)
+def _mistakes_for(spec: OptimizerSpec) -> tuple[KnownMistake, ...]:
+    """The classic mistakes of ``spec``'s part, keyed by their name. Their wrong answers come from the
+    instructor-only simulator (``units/instructor/optimizers.py``), or in a student release from the
+    public fixtures, where ``autograder release`` precomputed them for every public case."""
+    return tuple(
+        KnownMistake("trajectory", MISTAKE_HINTS[m],
+                     InstructorAnswer("optimizers", "trajectory_with_mistake", (spec.part, m)), key=m)
+        for m in spec.mistakes
+    )
 
 
 # ----------------------------------------------------------------------------- trajectories (probe side)
@@ -370,8 +292,8 @@ class TrajectoryCheck(ReferenceCheck):
     """
 
     def __init__(self, id: str, *, spec: OptimizerSpec, cases: list[Case], **common):
-        super().__init__(id, call=_trajectory_call(spec), cases=cases, known_mistakes=(), tolerance=ITERATIVE,
-                         **common)
+        super().__init__(id, call=_trajectory_call(spec), cases=cases, known_mistakes=_mistakes_for(spec),
+                         tolerance=ITERATIVE, **common)
         self.spec = spec
 
     def judge(self, student: Outputs, reference: Outputs | None) -> Verdict:
@@ -396,7 +318,7 @@ class TrajectoryCheck(ReferenceCheck):
         bad = ~np.isfinite(received) | (np.abs(received - expected) > element_bounds(expected, ITERATIVE))
         first = int(np.argmax(bad.any(axis=1)))
         message = f"the parameters differ from the reference from step {first} on{where}"
-        hint = self._hint(case, received, expected)
+        hint = self._hint(index, case, received, expected)
         details = []
         if public:
             moved = np.linalg.norm(received[first] - received[first - 1]) if first else 0.0
@@ -410,13 +332,13 @@ class TrajectoryCheck(ReferenceCheck):
             details.extend([drift] if drift else [])
         return Verdict(False, message, hint, tuple(details))
 
-    def _hint(self, case: Case, received, expected) -> str | None:
+    def _hint(self, index: int, case: Case, received, expected) -> str | None:
         if np.all(received == received[0]):
             return NOT_MOVED_HINT
         if self.spec.part in ("adam", "adamw") and not np.all(np.isfinite(received[1])):
             return BIAS_T0_HINT
-        for mistake in _mistakes_for(self.spec, case.inputs):
-            if mistake.matches(received, expected, case.inputs, ITERATIVE):
+        for mistake in self.known_mistakes:
+            if mistake.matches(received, expected, case.inputs, ITERATIVE, site=(self.id, index)):
                 return mistake.hint
         if not np.all(np.isfinite(received)):
             return "the parameters became inf or NaN: look for a division by zero or a square root of a negative number."
