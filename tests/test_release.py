@@ -22,6 +22,7 @@ from autograder.cli import main
 from autograder.fixtures import (
     FixtureReference,
     check_fingerprint,
+    instructor_mistakes,
     read_fixtures,
     write_fixtures,
 )
@@ -38,9 +39,14 @@ PUBLIC_MAX = sum(check.points for check in PUBLIC)
 #: another process) and variants of the capstone's training (each grading trains a classifier)
 VARIANTS_PER_UNIT = (0, -1)
 SLOW_PARTS = {"capstone.train"}
-#: and variants whose hint comes from an instructor-only wrong answer (Unit 4's simulator), which the
-#: release reads from its fixtures: a trajectory check and an options check
-PRECOMPUTED_HINT_VARIANTS = {"optimizers": ("Adam: bias correction missing", "Momentum: dampening ignored")}
+#: and variants whose hint comes from an instructor-only wrong answer, which the release reads from
+#: its fixtures: Unit 4's simulator (a trajectory check and an options check) and Unit 5's batch-norm
+#: re-implementation (a plain ReferenceCheck)
+PRECOMPUTED_HINT_VARIANTS = {"optimizers": ("Adam: bias correction missing", "Momentum: dampening ignored"),
+                             "techniques": ("BatchNorm1d: eps outside the square root",)}
+#: the public checks with instructor-only known mistakes, and those mistakes' hints
+INSTRUCTOR_CHECKS = [check for check in PUBLIC if instructor_mistakes(check)]
+INSTRUCTOR_HINTS = {mistake.hint for check in INSTRUCTOR_CHECKS for mistake in instructor_mistakes(check)}
 
 
 @pytest.fixture(scope="module")
@@ -267,18 +273,26 @@ def test_buggy_variants_score_the_same_in_the_release_as_here(built, tmp_path):
         }
         assert in_release[folder] == public_here, folder
         assert any(result[0] == 0 for result in public_here.values()), folder  # the variant is caught
-        if folder in precomputed:  # its hint is a simulated mistake's, found in the release's fixtures
-            assert {result[3] for result in public_here.values()} & set(optimizers.MISTAKE_HINTS.values()), folder
+        if folder in precomputed:  # its hint is an instructor-only mistake's, found in the release's fixtures
+            assert {result[3] for result in public_here.values()} & INSTRUCTOR_HINTS, folder
 
 
-def test_the_fixtures_hold_every_simulated_mistake_of_the_public_trajectories(built):
+def test_the_fixtures_hold_every_instructor_only_mistake_of_the_public_checks(built):
     read = read_fixtures(built.folder / "autograder" / "public_fixtures.agw.gz")
     trajectories = [check for check in PUBLIC if isinstance(check, optimizers.TrajectoryCheck)]
     assert len(trajectories) == 2 * len(optimizers.SPECS)
     for check in trajectories:
         expected = {f"{index}/{mistake}" for index in range(len(check.cases)) for mistake in check.spec.mistakes}
         assert set(read.wrong_answers[check.id]) == expected, check.id
-    assert set(read.wrong_answers) == {check.id for check in trajectories}  # no other check needs any
+    # Unit 5's plain reference checks (batch norm, early stopping, weight decay, ensemble) too
+    techniques = {check.id for check in INSTRUCTOR_CHECKS if check.id.startswith("techniques.")}
+    assert {"techniques.batchnorm.forward", "techniques.batchnorm.running_stats", "techniques.batchnorm.eval",
+            "techniques.batchnorm.backward", "techniques.early_stopping.curves", "techniques.weight_decay.paths",
+            "techniques.ensemble.values"} <= techniques
+    for check in INSTRUCTOR_CHECKS:
+        expected = {f"{index}/{mistake.key}" for index in range(len(check.cases)) for mistake in instructor_mistakes(check)}
+        assert set(read.wrong_answers[check.id]) == expected, check.id
+    assert set(read.wrong_answers) == {check.id for check in INSTRUCTOR_CHECKS}  # no other check needs any
 
 
 def test_without_the_instructor_package_hints_come_from_the_fixtures(built, monkeypatch, tmp_path):

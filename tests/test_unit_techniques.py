@@ -17,6 +17,7 @@ from autograder import api
 from autograder.units import UNITS
 from autograder.units import techniques as unit
 from autograder.units.hidden import techniques as hidden
+from autograder.units.instructor import techniques as instructor
 
 from .conftest import SOLUTIONS, assert_caught_with_hints, load_reference, results_by_id
 from .corpus.techniques import MUTATIONS
@@ -140,20 +141,20 @@ def _bn_reference(x, training_batches=True):
 @pytest.mark.parametrize("case", unit._bn_public + list(hidden.CHECKS[1].cases), ids=lambda c: c.label or "hidden")
 def test_batchnorm_simulator_equals_the_reference(case):
     x = case.inputs
-    Y, _, _, X_hat, inv_std = unit._bn_train_forward(x)
+    Y, _, _, X_hat, inv_std = instructor._bn_train_forward(x)
     layer = _bn_reference(x)
     np.testing.assert_allclose(layer.forward(x["X"]), Y, rtol=1e-12, atol=1e-12)
-    dX, dgamma, dbeta = unit._bn_backward(x["dY"], X_hat, inv_std, x["gamma"], True)
+    dX, dgamma, dbeta = instructor._bn_backward(x["dY"], X_hat, inv_std, x["gamma"], True)
     np.testing.assert_allclose(layer.backward(x["dY"]), dX, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.dgamma, dgamma, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.dbeta, dbeta, rtol=1e-12, atol=1e-12)
     running = _bn_reference(x)
     for batch in x["batches"]:
         running.forward(batch)
-    np.testing.assert_allclose(running.running_mean, unit._bn_running(x)[0], rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(running.running_var, unit._bn_running(x)[1], rtol=1e-12)
+    np.testing.assert_allclose(running.running_mean, instructor._bn_running(x)[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(running.running_var, instructor._bn_running(x)[1], rtol=1e-12)
     running.training = False
-    evaluated = unit._bn_eval(x)
+    evaluated = instructor._bn_eval(x)
     np.testing.assert_allclose(running.forward(x["X_eval"]), evaluated["Y"], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(running.backward(x["dY_eval"]), evaluated["dX"], rtol=1e-12, atol=1e-12)
 
@@ -161,17 +162,16 @@ def test_batchnorm_simulator_equals_the_reference(case):
 def test_early_stopping_simulator_equals_the_reference():
     for case in unit._early_public + list(hidden.CHECKS[2].cases):
         x = case.inputs
-        expected = unit._simulate_early_stopping(x["curve"], x["patience"], x["min_delta"])
+        expected = instructor._simulate_early_stopping(x["curve"], x["patience"], x["min_delta"])
         outputs = unit._call_early_stopping(ReferenceImpl(), x)
         np.testing.assert_array_equal([outputs[name] for name in unit.EARLY_STOPPING_OUTPUTS], expected)
 
 
 def test_every_early_stopping_mistake_changes_some_public_curve():
     for mistake in ("ties", "patience_late", "min_delta_ignored", "min_delta_sign", "no_reset", "one_based_best"):
-        assert any(not np.array_equal(unit._simulate_early_stopping(c.inputs["curve"], c.inputs["patience"],
-                                                                    c.inputs["min_delta"], mistake),
-                                      unit._simulate_early_stopping(c.inputs["curve"], c.inputs["patience"],
-                                                                    c.inputs["min_delta"]))
+        simulate = instructor._simulate_early_stopping
+        assert any(not np.array_equal(simulate(c.inputs["curve"], c.inputs["patience"], c.inputs["min_delta"], mistake),
+                                      simulate(c.inputs["curve"], c.inputs["patience"], c.inputs["min_delta"]))
                    for c in unit._early_public), mistake
 
 
@@ -179,7 +179,7 @@ def test_weight_decay_simulator_equals_the_reference():
     for case in unit._wd_public:
         with solutions_importable():
             paths = unit._call_wd_paths(ReferenceImpl(), case.inputs)
-        for run, path in unit._trusted_paths(case.inputs).items():
+        for run, path in instructor._trusted_paths(case.inputs).items():
             np.testing.assert_allclose(paths[run], path, rtol=1e-12, atol=1e-14, err_msg=run)
 
 

@@ -57,10 +57,12 @@ class ReferenceCheck(Check):
                 return Verdict(False, f"{name} was not returned")
             comparison = compare(received, expected, self.tolerance)
             if not comparison.matches:
-                return self._mismatch(name, case, np.asarray(received), np.asarray(expected), comparison)
+                return self._mismatch(name, case, np.asarray(received), np.asarray(expected), comparison,
+                                      site=(self.id, int(index)))
         return Verdict.ok()
 
-    def _mismatch(self, name, case: Case, received, expected, comparison: Comparison) -> Verdict:
+    def _mismatch(self, name, case: Case, received, expected, comparison: Comparison,
+                  site: tuple[str, int] | None = None) -> Verdict:
         public = self.visibility is Visibility.PUBLIC
         where = f" for {case.label}" if public and case.label else ""
         hint = diagnose(
@@ -70,6 +72,7 @@ class ReferenceCheck(Check):
             inputs=case.inputs,
             known_mistakes=self.known_mistakes,
             tolerance=self.tolerance,
+            site=site,  # (check id, case index): where a release finds an instructor answer precomputed
         )
         return Verdict(False, f"{name} does not match the reference{where}", hint, describe(name, comparison))
 

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import Verdict
-from ..diagnosis import KnownMistake
+from ..diagnosis import InstructorAnswer, KnownMistake
 from ..evidence import (
     Case,
     ConvergenceCheck,
@@ -377,46 +377,6 @@ def _dropout_unchanged_call(impl, x):
 # ============================================================================ batch normalization
 
 
-def _bn_forward(X, gamma, beta, running_mean, running_var, eps, momentum, training, mistake=None):
-    """torch's BatchNorm1d forward, or one classic ``mistake``; returns (Y, running_mean, running_var,
-    X_hat, inv_std) with new running arrays. Trusted: runs in the parent, only to explain a mismatch."""
-    N = X.shape[0]
-    batch_mean = X.mean(axis=0)
-    centered = X - batch_mean
-    batch_var = np.mean(centered * centered, axis=0)
-    unbiased = batch_var * N / (N - 1.0) if N > 1 else batch_var
-    new_mean, new_var = running_mean.copy(), running_var.copy()
-    if (training or mistake == "eval_updates_running") and mistake != "no_running_update":
-        m = 1.0 - momentum if mistake == "keras_momentum" else momentum
-        stored_var = batch_var if mistake == "running_biased" else unbiased
-        new_mean = (1.0 - m) * running_mean + m * batch_mean
-        new_var = (1.0 - m) * running_var + m * stored_var
-    if training or mistake == "eval_batch_stats":
-        mean, var = batch_mean, (unbiased if mistake == "unbiased_normalise" else batch_var)
-    else:
-        mean, var = running_mean, running_var
-    root = np.sqrt(var) + eps if mistake == "eps_outside" else np.sqrt(var + eps)
-    inv_std = 1.0 / root
-    X_hat = (X - mean) * inv_std
-    Y = X_hat if mistake == "no_affine" else gamma * X_hat + beta
-    return Y, new_mean, new_var, X_hat, inv_std
-
-
-def _bn_backward(dY, X_hat, inv_std, gamma, training, mistake=None):
-    """The backward of :func:`_bn_forward` (dX, dgamma, dbeta), or one classic ``mistake``."""
-    dgamma = dY.sum(axis=0) if mistake == "dgamma_without_xhat" else np.sum(dY * X_hat, axis=0)
-    dbeta = dY.sum(axis=0)
-    g = dY * gamma
-    N = dY.shape[0]
-    if (not training and mistake != "eval_training_backward") or mistake == "stats_constant":
-        dX = g * inv_std
-    elif mistake == "mean_only":
-        dX = inv_std * (g - g.mean(axis=0))
-    else:
-        dX = inv_std / N * (N * g - g.sum(axis=0) - X_hat * np.sum(g * X_hat, axis=0))
-    return dX, dgamma, dbeta
-
-
 def _bn_case(label: str, seed: int, N: int, D: int, *, eps: float = 1e-5, momentum: float = 0.1,
              offsets=None, scales=None, batch_sizes=(8, 5, 16), eval_rows: int = 6) -> Case:
     rng = np.random.default_rng(seed)
@@ -486,36 +446,6 @@ def _call_bn_everything(impl, x):
     return {**_call_bn_forward(impl, x), **_call_bn_backward(impl, x), **_call_bn_running(impl, x), **evaluated}
 
 
-def _bn_train_forward(inputs, mistake=None):
-    zeros, ones = np.zeros(inputs["X"].shape[1]), np.ones(inputs["X"].shape[1])
-    return _bn_forward(inputs["X"], inputs["gamma"], inputs["beta"], zeros, ones, inputs["eps"],
-                       inputs["momentum"], True, mistake)
-
-
-def _bn_running(inputs, mistake=None):
-    D = inputs["X"].shape[1]
-    mean, var = np.zeros(D), np.ones(D)
-    if mistake == "running_var_zero":
-        var = np.zeros(D)
-    for batch in inputs["batches"]:
-        _, mean, var, _, _ = _bn_forward(batch, inputs["gamma"], inputs["beta"], mean, var, inputs["eps"],
-                                         inputs["momentum"], True, mistake)
-    return mean, var
-
-
-def _bn_eval(inputs, mistake=None):
-    mean, var = _bn_running(inputs)
-    Y, new_mean, new_var, X_hat, inv_std = _bn_forward(inputs["X_eval"], inputs["gamma"], inputs["beta"], mean, var,
-                                                       inputs["eps"], inputs["momentum"], False, mistake)
-    dX, _, _ = _bn_backward(inputs["dY_eval"], X_hat, inv_std, inputs["gamma"], False, mistake)
-    return {"Y": Y, "running_mean": new_mean, "running_var": new_var, "dX": dX}
-
-
-def _bn_train_backward(inputs, mistake=None):
-    _, _, _, X_hat, inv_std = _bn_train_forward(inputs)
-    return _bn_backward(inputs["dY"], X_hat, inv_std, inputs["gamma"], True, mistake)
-
-
 def _columns_with_large_mean(received, expected, inputs) -> bool:
     """Only features whose mean is huge next to their spread are off: the one-pass variance."""
     X = inputs["X"]
@@ -527,59 +457,57 @@ def _columns_with_large_mean(received, expected, inputs) -> bool:
     return bool(bad.any() and np.all(ratio[bad] > 1e4))
 
 
+def _bn_answer(mode: str, mistake: str, output: str) -> InstructorAnswer:
+    """The wrong ``output`` of BatchNorm1d with ``mistake`` in ``mode`` (forward, running, eval, backward), computed by
+    the instructor-only re-implementation (units/instructor/techniques.py; precomputed in a release)."""
+    return InstructorAnswer(MODULE, "batchnorm_with_mistake", (mode, mistake, output))
+
+
 BN_FORWARD_MISTAKES = (
     KnownMistake("Y", "the batch is normalised with the unbiased variance (N - 1); torch normalises with the "
                       "biased one, mean((X - mu)**2), and keeps the unbiased one only for running_var.",
-                 wrong_answer=lambda inputs, expected: _bn_train_forward(inputs, "unbiased_normalise")[0]),
+                 wrong_answer=_bn_answer("forward", "unbiased_normalise", "Y"), key="unbiased_normalise"),
     KnownMistake("Y", "eps is added outside the square root: X_hat = (X - mu) / sqrt(var + eps).",
-                 wrong_answer=lambda inputs, expected: _bn_train_forward(inputs, "eps_outside")[0]),
+                 wrong_answer=_bn_answer("forward", "eps_outside", "Y"), key="eps_outside"),
     KnownMistake("Y", "gamma and beta are not applied: Y = gamma * X_hat + beta.",
-                 wrong_answer=lambda inputs, expected: _bn_train_forward(inputs, "no_affine")[0]),
+                 wrong_answer=_bn_answer("forward", "no_affine", "Y"), key="no_affine"),
     KnownMistake("Y", "the statistics are taken over the features of each sample (axis=1); batch normalization "
                       "averages over the batch, axis=0, per feature.",
-                 wrong_answer=lambda inputs, expected:
-                 inputs["gamma"] * _normalise_rows(inputs["X"], inputs["eps"]) + inputs["beta"]),
+                 wrong_answer=_bn_answer("forward", "rows", "Y"), key="rows"),
     KnownMistake("Y", "only features with a large mean compared with their spread are off: the variance lost its "
                       "precision. Compute it as mean((X - mu)**2), not mean(X**2) - mu**2 (which subtracts two "
                       "huge, nearly equal numbers).", explains=_columns_with_large_mean),
 )
 
 
-def _normalise_rows(X, eps):
-    mean = X.mean(axis=1, keepdims=True)
-    var = X.var(axis=1, keepdims=True)
-    return (X - mean) / np.sqrt(var + eps)
-
-
 BN_RUNNING_MISTAKES = (
     KnownMistake("running_var", "running_var uses the biased batch variance; torch stores the unbiased one, "
                                 "var * N / (N - 1), in the running average.",
-                 wrong_answer=lambda inputs, expected: _bn_running(inputs, "running_biased")[1]),
+                 wrong_answer=_bn_answer("running", "running_biased", "running_var"), key="running_biased"),
     KnownMistake("running_mean", "momentum weighs the new batch: running = (1 - momentum) * running + momentum * "
                                  "batch (torch's convention; Keras' momentum is the weight of the old value).",
-                 wrong_answer=lambda inputs, expected: _bn_running(inputs, "keras_momentum")[0]),
+                 wrong_answer=_bn_answer("running", "keras_momentum", "running_mean"), key="keras_momentum"),
     KnownMistake("running_mean", "the running statistics never change: update them in every training-mode forward.",
                  wrong_answer=lambda inputs, expected: np.zeros_like(expected)),
     KnownMistake("running_var", "the running variance must start at ones (running_mean at zeros), as in torch.",
-                 wrong_answer=lambda inputs, expected: _bn_running(inputs, "running_var_zero")[1]),
+                 wrong_answer=_bn_answer("running", "running_var_zero", "running_var"), key="running_var_zero"),
 )
 
 def _bn_eval_mistakes(prefix: str = "") -> tuple[KnownMistake, ...]:
     """The evaluation-mode mistakes, for outputs named ``prefix + name``."""
 
-    def wrong(mistake, output):
-        return lambda inputs, expected: _bn_eval(inputs, mistake)[output]
-
     return (
         KnownMistake(prefix + "Y", "evaluation mode normalises with the batch's own statistics; it must use "
                                    "running_mean and running_var (a single test sample has no batch statistics).",
-                     wrong_answer=wrong("eval_batch_stats", "Y")),
+                     wrong_answer=_bn_answer("eval", "eval_batch_stats", "Y"), key=prefix + "eval_batch_stats"),
         KnownMistake(prefix + "running_mean", "an evaluation-mode forward changed the running statistics: update "
                                               "them only in training mode.",
-                     wrong_answer=wrong("eval_updates_running", "running_mean")),
+                     wrong_answer=_bn_answer("eval", "eval_updates_running", "running_mean"),
+                     key=prefix + "eval_updates_running"),
         KnownMistake(prefix + "dX", "in evaluation mode the running statistics are constants: dX = dY * gamma / "
                                     "sqrt(running_var + eps), without the batch terms of the training-mode backward.",
-                     wrong_answer=wrong("eval_training_backward", "dX")),
+                     wrong_answer=_bn_answer("eval", "eval_training_backward", "dX"),
+                     key=prefix + "eval_training_backward"),
     )
 
 
@@ -588,12 +516,12 @@ BN_EVAL_MISTAKES = _bn_eval_mistakes()
 BN_BACKWARD_MISTAKES = (
     KnownMistake("dX", "dX treats the batch mean and variance as constants (dX = dY * gamma / sqrt(var + eps)); in "
                        "training mode both depend on every row of X, which adds the two sum terms.",
-                 wrong_answer=lambda inputs, expected: _bn_train_backward(inputs, "stats_constant")[0]),
+                 wrong_answer=_bn_answer("backward", "stats_constant", "dX"), key="stats_constant"),
     KnownMistake("dX", "dX has the mean's term but not the variance's: add - X_hat * sum_i(g * X_hat), "
                        "all times inv_std / N.",
-                 wrong_answer=lambda inputs, expected: _bn_train_backward(inputs, "mean_only")[0]),
+                 wrong_answer=_bn_answer("backward", "mean_only", "dX"), key="mean_only"),
     KnownMistake("dgamma", "dgamma is the sum of dY * X_hat over the batch (gamma multiplies X_hat), not of dY.",
-                 wrong_answer=lambda inputs, expected: _bn_train_backward(inputs, "dgamma_without_xhat")[1]),
+                 wrong_answer=_bn_answer("backward", "dgamma_without_xhat", "dgamma"), key="dgamma_without_xhat"),
 )
 
 
@@ -802,29 +730,6 @@ def _assess_set_training(facts, x) -> Verdict:
 # ============================================================================ early stopping
 
 
-def _simulate_early_stopping(curve, patience, min_delta, mistake=None) -> np.ndarray:
-    """``[stop_epoch (-1: never), best_epoch, best_loss]`` of the rule in the docstring, or of one
-    classic ``mistake``. Trusted; used to explain a mismatch."""
-    best, best_epoch, wait = math.inf, -1, 0
-    for epoch, loss in enumerate(curve):
-        if mistake == "ties":
-            improved = loss <= best - min_delta
-        elif mistake == "min_delta_ignored":
-            improved = loss < best
-        elif mistake == "min_delta_sign":
-            improved = loss < best + min_delta
-        else:
-            improved = loss < best - min_delta
-        if improved:
-            best, best_epoch = loss, epoch
-            wait = wait if mistake == "no_reset" else 0
-        else:
-            wait += 1
-        if (wait > patience) if mistake == "patience_late" else (wait >= patience):
-            return np.array([epoch, best_epoch + (mistake == "one_based_best"), best], dtype=np.float64)
-    return np.array([-1, best_epoch + (mistake == "one_based_best"), best], dtype=np.float64)
-
-
 def _curve_case(label: str, curve, patience: int, min_delta: float = 0.0) -> Case:
     return Case(label, {"curve": np.asarray(curve, dtype=np.float64), "patience": patience, "min_delta": min_delta})
 
@@ -849,18 +754,17 @@ def _call_early_stopping(impl, x):
             "best_loss": _array(getattr(stopper, "best_loss", np.nan), "best_loss").reshape(())}
 
 
-#: The outputs of the early-stopping checks, in the order of _simulate_early_stopping's result.
+#: The outputs of the early-stopping checks, in the order of the instructor-only simulator's result.
 EARLY_STOPPING_OUTPUTS = ("stop_epoch", "best_epoch", "best_loss")
 
 
 def _early_mistake(mistake: str, hint: str) -> tuple[KnownMistake, ...]:
     """The mistake, for each output it may change (the first output that differs is diagnosed)."""
 
-    def wrong(index):
-        return lambda inputs, expected: _simulate_early_stopping(inputs["curve"], inputs["patience"],
-                                                                  inputs["min_delta"], mistake)[index]
-
-    return tuple(KnownMistake(output, hint, wrong_answer=wrong(index)) for index, output in enumerate(EARLY_STOPPING_OUTPUTS))
+    return tuple(KnownMistake(output, hint, wrong_answer=InstructorAnswer(MODULE, "early_stopping_with_mistake",
+                                                                         (mistake, output)),
+                              key=f"{mistake}-{output}")
+                 for output in EARLY_STOPPING_OUTPUTS)
 
 
 EARLY_STOPPING_MISTAKES = tuple(mistake for variants in (
@@ -1457,41 +1361,6 @@ class _Quadratic:
         return float(0.5 * np.sum(self.a * r * r)), self.a * r
 
 
-def _trusted_paths(inputs, mistake=None) -> dict[str, np.ndarray]:
-    """The four runs of weight_decay_paths as torch.optim computes them, or with one ``mistake``."""
-    loss = _Quadratic(inputs["a"], inputs["c"])
-    lr, wd, steps = inputs["lr"], inputs["weight_decay"], inputs["steps"]
-    beta1, beta2, eps = 0.9, 0.999, 1e-8  # Adam's and AdamW's defaults
-    paths = {}
-    for run in ("sgd_l2", "sgd_decoupled", "adam_l2", "adamw"):
-        path = np.empty((steps + 1, len(inputs["start"])))
-        path[0] = inputs["start"]
-        m, v = np.zeros(path.shape[1]), np.zeros(path.shape[1])
-        adam = run.startswith("adam")
-        decoupled = run in ("adamw", "sgd_decoupled")
-        if (mistake == "adamw_coupled" and run == "adamw") or (mistake == "adam_l2_decoupled" and run == "adam_l2"):
-            decoupled = not decoupled
-        for t in range(1, steps + 1):
-            w = path[t - 1]
-            g = loss(w)[1]
-            if not decoupled and mistake != "no_penalty":
-                g = g + wd * w
-            if decoupled and mistake == "decay_after_step" and not adam:
-                path[t] = (w - lr * g) * (1.0 - lr * wd)
-                continue
-            if decoupled:
-                w = w * (1.0 - (1.0 if mistake == "decay_without_lr" else lr) * wd)
-            if adam:
-                m = beta1 * m + (1.0 - beta1) * g
-                v = beta2 * v + (1.0 - beta2) * g * g
-                w = w - lr * (m / (1.0 - beta1**t)) / (np.sqrt(v / (1.0 - beta2**t)) + eps)
-            else:
-                w = w - lr * g
-            path[t] = w
-        paths[run] = path
-    return paths
-
-
 def _wd_case(label: str, seed: int, *, lr: float, weight_decay: float, steps: int) -> Case:
     rng = np.random.default_rng(seed)
     return Case(label, {"a": np.array([20.0, 1.0, 0.05]) * rng.uniform(0.8, 1.2, 3), "c": rng.normal(0.0, 2.0, 3),
@@ -1510,7 +1379,8 @@ def _call_wd_paths(impl, x):
 
 
 def _wd_mistake(output: str, mistake: str, hint: str) -> KnownMistake:
-    return KnownMistake(output, hint, wrong_answer=lambda inputs, expected: _trusted_paths(inputs, mistake)[output])
+    return KnownMistake(output, hint, wrong_answer=InstructorAnswer(MODULE, "weight_decay_path_with_mistake",
+                                                                    (mistake, output)), key=f"{mistake}-{output}")
 
 
 WD_MISTAKES = (
@@ -1606,20 +1476,19 @@ def _call_ensemble(impl, x):
     return {"P": _get(impl, "Ensemble")(models).predict_proba(x["X"])}
 
 
-def _logits(inputs) -> list[np.ndarray]:
-    return [inputs["X"] @ W + b for W, b in zip(inputs["W"], inputs["b"])]
-
-
 ENSEMBLE_MISTAKES = (
     KnownMistake("P", "the logits are averaged and then passed through one softmax; average the members' "
                       "probabilities instead: mean over m of softmax(logits_m).",
-                 wrong_answer=lambda inputs, expected: _softmax(np.mean(_logits(inputs), axis=0))),
+                 wrong_answer=InstructorAnswer(MODULE, "ensemble_with_mistake", ("logits_averaged",)),
+                 key="logits_averaged"),
     KnownMistake("P", "the probabilities are summed, not averaged: divide by the number of models.",
                  wrong_answer=lambda inputs, expected: len(inputs["W"]) * expected),
     KnownMistake("P", "softmax is taken over the samples (axis 0); it normalises each row (axis=1).",
-                 wrong_answer=lambda inputs, expected: np.mean([_softmax(Z, axis=0) for Z in _logits(inputs)], axis=0)),
+                 wrong_answer=InstructorAnswer(MODULE, "ensemble_with_mistake", ("softmax_over_samples",)),
+                 key="softmax_over_samples"),
     KnownMistake("P", "only the last model counts: average over every member.",
-                 wrong_answer=lambda inputs, expected: _softmax(_logits(inputs)[-1])),
+                 wrong_answer=InstructorAnswer(MODULE, "ensemble_with_mistake", ("last_model_only",)),
+                 key="last_model_only"),
 )
 
 
