@@ -151,7 +151,7 @@ def bench_batch(runs: int = 3) -> list[Result]:
             "the hanging student costs one worker ~16 timeouts of 2 s",
         ),
         Result(
-            f"the class with the hanging student graded one by one (`api.grade`, one process)",
+            "the class with the hanging student graded one by one (`api.grade`, one process)",
             Timing.of([one_by_one]),
             None,
             "every student's JSON identical to the batch's; for the ratio (no parallelism)",

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 from bench_batch import BATCH_TARGET_S, JOBS, STUDENTS, bench_batch
-from bench_batch_scaling import SIZES, bench_batch_scaling
+from bench_batch_scaling import bench_batch_scaling
 from bench_batch_scaling import report_lines as scaling_section
 from bench_capstone import CAPSTONE_TARGET_S, bench_capstone
+from bench_nbgrader import RATIO_TARGET as NBGRADER_RATIO_TARGET
+from bench_nbgrader import bench_nbgrader
 from bench_check import BUG, CHECK_TARGET_S, COURSE_TARGET_S, TWO_UNITS_TARGET_S, bench_check
 from bench_gradcheck import (
     DATA_SEED,
@@ -157,7 +159,7 @@ def render(
         "  imported `autograder.api` (fork cost grows with the parent's memory), after 10 warm-up runs;",
         "  bare, and with a student's confinement (forbidden modules installed, the reference folder",
         "  hidden in a private mount namespace): what a check pays when it runs alone (after a crash).",
-        f"  Grading runs a unit's checks in one child, so the per-check overhead (target <",
+        "  Grading runs a unit's checks in one child, so the per-check overhead (target <",
         f"  {format_seconds(ISOLATION_TARGET_S)}) is measured as 20 empty checks in one confined child, divided by 20.",
         f"* Units 2 and 3 together (target < {format_seconds(TWO_UNITS_TARGET_S)}) and the whole course",
         f"  (target < {format_seconds(COURSE_TARGET_S)}) are timed like Unit 1, in the same interleaved rounds.",
@@ -175,6 +177,13 @@ def render(
         "  process (clock after imports and data loading); every run must reach 0.95. Alternating with the same",
         "  runs under OPENBLAS_NUM_THREADS=1 (context: small products, threads contend on a shared machine),",
         "  and `autograder check capstone` as a new process (`benchmarks/bench_capstone.py`).",
+        "* MLP step in float32: the same step with the reference's weights cast to float32 (numpy keeps every",
+        "  product in float32) against torch in float32; the course itself grades in float64.",
+        f"* nbgrader (target: grade-batch at least {NBGRADER_RATIO_TARGET:g}x faster, identical totals): an nbgrader course",
+        "  from `autograder nbgrader init` (every unit), the bench_batch class handed in as notebooks under",
+        "  submitted/, `nbgrader autograde` once (it takes minutes) and `autograder grade-batch` on the same",
+        "  folder three times, each as a new process; nbgrader's export compared with grades.csv student by",
+        "  student (`benchmarks/bench_nbgrader.py`).",
         "",
     ]
     return "\n".join(lines)
@@ -190,8 +199,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mlp-steps", type=int, default=300, help="timed MLP steps per side (>= 100)")
     parser.add_argument("--batch-runs", type=int, default=3, help="batch gradings of the class (>= 3)")
     parser.add_argument("--torch-gradcheck-runs", type=int, default=15, help="runs per checker (>= 5)")
-    parser.add_argument("--batch-sizes", default=",".join(map(str, SIZES)),
-                        help="class sizes for the scaling section (default %(default)s: ~12 min)")
+    parser.add_argument("--batch-sizes", default="10,100",
+                        help="class sizes for the scaling section (default %(default)s; 10,100,1000 takes ~15 min more)")
+    parser.add_argument("--nbgrader-students", type=int, default=8,
+                        help="notebook submissions graded by both nbgrader and grade-batch (~30 s each in nbgrader)")
     args = parser.parse_args(argv)
     for name, minimum in (("check_rounds", 7), ("gradcheck_runs", 20), ("isolation_runs", 200),
                           ("mlp_steps", 100), ("batch_runs", 3), ("torch_gradcheck_runs", 5)):
@@ -210,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         ("gradient check", lambda: bench_gradcheck(args.gradcheck_runs)),
         ("isolation", lambda: bench_isolation(args.isolation_runs)),
         ("MLP training step vs torch", lambda: bench_mlp_step(args.mlp_steps)[0]),
+        ("MLP training step vs torch, float32", lambda: bench_mlp_step(args.mlp_steps, np.float32)[0][:2]),
         ("batch grading", lambda: bench_batch(args.batch_runs)),
         ("capstone training", bench_capstone),
+        ("nbgrader autograde vs grade-batch", lambda: bench_nbgrader(args.nbgrader_students)),
     ):
         print(f"running: {name} ...", file=sys.stderr, flush=True)
         results.extend(bench())

@@ -21,7 +21,7 @@ from autograder.notebooks.kernel import import_notebooks_as_modules
 from autograder.stubs import make_stub, solution_regions
 from autograder.units import UNITS
 
-from .conftest import ASSIGNMENTS, SOLUTIONS, results_by_id
+from .conftest import ASSIGNMENTS, SOLUTIONS
 from .corpus.linear import MUTATIONS as LINEAR_MUTATIONS
 
 

@@ -318,6 +318,31 @@ def test_without_the_instructor_package_hints_come_from_the_fixtures(built, monk
     assert without["optimizers.adam.trajectory"][:3] == here["optimizers.adam.trajectory"][:3]
 
 
+def test_without_the_instructor_package_a_reference_checks_hint_comes_from_the_fixtures(built, monkeypatch,
+                                                                                         tmp_path):
+    """The same for a plain ReferenceCheck (Unit 5's batch norm): its site reaches the diagnosis."""
+    from autograder import diagnosis
+    from autograder.units import techniques
+
+    from .corpus.techniques import MUTATIONS
+
+    mutation = next(m for m in MUTATIONS if m.name == "BatchNorm1d: eps outside the square root")
+    submission = mutation.apply(SOLUTIONS, tmp_path / "s")
+    hint = next(m.hint for m in techniques.BN_FORWARD_MISTAKES if m.key == "eps_outside")
+    parts = ["techniques.batchnorm"]
+    here = results_of(api.grade(submission, parts=parts, visibility=Visibility.PUBLIC))
+    assert here["techniques.batchnorm.forward"][3] == hint
+    monkeypatch.setattr(diagnosis, "instructor_available", lambda: False)
+    monkeypatch.setattr(fixtures, "PACKAGE_FIXTURES", built.folder / "autograder" / "public_fixtures.agw.gz")
+    monkeypatch.setattr(fixtures, "_PACKAGE_FIXTURES_READ", [])
+    assert results_of(api.grade(submission, parts=parts, visibility=Visibility.PUBLIC)) == here
+    monkeypatch.setattr(fixtures, "PACKAGE_FIXTURES", tmp_path / "none.agw.gz")
+    monkeypatch.setattr(fixtures, "_PACKAGE_FIXTURES_READ", [])
+    without = results_of(api.grade(submission, parts=parts, visibility=Visibility.PUBLIC))
+    assert without["techniques.batchnorm.forward"][3] != hint
+    assert without["techniques.batchnorm.forward"][:3] == here["techniques.batchnorm.forward"][:3]
+
+
 def results_of(report) -> dict[str, list]:
     return {r.id: [r.score, r.status.value, r.message, r.hint, list(r.details)] for r in report.results}
 

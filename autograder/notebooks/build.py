@@ -30,7 +30,7 @@ from ..stubs import make_stub
 from ..units import UNITS
 from ..units.unit import Unit
 from . import cells as nb
-from .chunks import HEADER, Chunk, split_module
+from .chunks import Chunk, split_module
 
 LESSONS = Path(__file__).resolve().parent / "lessons"
 DIRECTIVE = re.compile(r"^@@\s+(code|test|figure)\b(.*)$")

@@ -1230,8 +1230,8 @@ def _run_collapse_equivalence(impl, x):
     facts = {"stack/Y": _snapshot(model.forward(x["X"]))}
     layer = _collapsed(impl, model)
     facts["single/Y"] = _snapshot(layer.forward(x["X"]))
-    for index, linear in enumerate(model.layers):
-        facts[f"W{index + 1}"], facts[f"b{index + 1}"] = linear.W, linear.b
+    for index, layer_i in enumerate(model.layers):
+        facts[f"W{index + 1}"], facts[f"b{index + 1}"] = layer_i.W, layer_i.b
     return facts
 
 
