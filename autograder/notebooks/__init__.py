@@ -4,10 +4,7 @@
 * :mod:`.cells`: the notebook format, and reading a handed-in notebook back into a module;
 * :mod:`.build`: lesson + module -> nbgrader source notebook or student notebook;
 * :mod:`.grade_cell`: what a test cell calls (the same engine and checks as ``autograder grade``);
+* :mod:`.materialize`: a folder of handed-in notebooks -> the folder of modules the engine grades;
 * :mod:`.kernel`: lets notebooks import one another by module name;
 * :mod:`.course`: ``autograder nbgrader init``.
 """
-
-from .build import write_release_notebooks
-
-__all__ = ["write_release_notebooks"]

@@ -193,15 +193,3 @@ def course_notebooks(solutions: Path, *, student: bool, units: list[str] | None 
         source = (solutions / f"{unit.module}.py").read_text(encoding="utf-8")
         built[nb.notebook_name(index, unit.module)] = nb.dumps(build_notebook(unit, index, source, student=student))
     return built
-
-
-def write_release_notebooks(folder: Path, solutions: Path | None = None) -> list[Path]:
-    """Writes the student notebooks (no solutions, no hidden tests) into ``folder``."""
-    from ..paths import solutions_dir
-
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in course_notebooks(solutions or solutions_dir(), student=True).items():
-        (folder / name).write_text(text, encoding="utf-8")
-        written.append(folder / name)
-    return written

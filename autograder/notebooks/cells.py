@@ -33,12 +33,6 @@ def notebook_name(index: int, module: str) -> str:
     return f"{index:02d}_{module}.ipynb"
 
 
-def _lines(text: str) -> list[str]:
-    """Jupyter's on-disk form of a cell source: lines that keep their newline, the last without."""
-    lines = text.splitlines(keepends=True)
-    return lines
-
-
 def _cell_id(text: str) -> str:
     """A stable nbformat 4.5 cell id (letters, digits, - and _, at most 64)."""
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text)
@@ -46,7 +40,7 @@ def _cell_id(text: str) -> str:
 
 
 def markdown_cell(text: str, cell_id: str) -> dict:
-    return {"cell_type": "markdown", "id": _cell_id(cell_id), "metadata": {}, "source": _lines(text)}
+    return {"cell_type": "markdown", "id": _cell_id(cell_id), "metadata": {}, "source": text.splitlines(keepends=True)}
 
 
 def code_cell(source: str, cell_id: str, metadata: dict) -> dict:
@@ -56,7 +50,7 @@ def code_cell(source: str, cell_id: str, metadata: dict) -> dict:
         "id": _cell_id(cell_id),
         "metadata": metadata,
         "outputs": [],
-        "source": _lines(source),
+        "source": source.splitlines(keepends=True),  # Jupyter's on-disk form
     }
 
 

@@ -15,6 +15,7 @@ helper gets the original back, and grade-batch and nbgrader agree on such a note
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from .cells import NotebookProblem, load_notebook, module_cells, module_source
@@ -36,13 +37,21 @@ def course_notebooks_in(folder: Path) -> dict[str, Path]:
 
 
 def given_chunks(module: str) -> dict[str, str]:
-    """Chunk name -> source of the read-only chunks of ``module`` in ``solutions/`` (none without it)."""
+    """Chunk name -> source of the read-only chunks of ``module`` in ``solutions/`` (none without it).
+
+    A batch asks once per student and notebook; the module is parsed once per version of the file."""
     from ..paths import solutions_dir
-    from .chunks import split_module
 
     path = solutions_dir() / f"{module}.py"
     if not path.is_file():
         return {}
+    return _given_chunks_of(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _given_chunks_of(path: Path, version: int) -> dict[str, str]:
+    from .chunks import split_module
+
     return {chunk.name: chunk.source for chunk in split_module(path.read_text(encoding="utf-8"), path.name)
             if not chunk.is_answer}
 
