@@ -29,23 +29,27 @@ TORCH = {
 }
 
 
-def run_reference(spec, problem, options, steps):
+def run_reference(spec, problem, options, steps, lrs=None):
     params = [np.array(a, dtype=np.float64) for a in problem.start]
     optimizer = getattr(reference, spec.class_name)(params, **options)
     rows = [np.concatenate([p.ravel() for p in params])]
-    for _ in range(steps):
+    for step in range(steps):
+        if lrs is not None:
+            optimizer.lr = float(lrs[step])
         optimizer.step(problem.loss_and_gradients(params)[1])
         rows.append(np.concatenate([p.ravel() for p in params]))
     return np.array(rows)
 
 
-def run_torch(spec, problem, options, steps):
+def run_torch(spec, problem, options, steps, lrs=None):
     options = {**options, **({"momentum": spec.defaults["momentum"]} if spec.class_name in ("Momentum", "NAG")
                              and "momentum" not in options else {})}
     tensors = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in problem.start]
     optimizer = TORCH[spec.class_name](tensors, **options)
     rows = [np.concatenate([t.detach().numpy().ravel() for t in tensors])]
-    for _ in range(steps):
+    for step in range(steps):
+        if lrs is not None:  # what a torch scheduler does: set the group's lr before the step
+            optimizer.param_groups[0]["lr"] = float(lrs[step])
         grads = problem.loss_and_gradients([t.detach().numpy().copy() for t in tensors])[1]
         for t, g in zip(tensors, grads):
             t.grad = torch.tensor(g, dtype=torch.float64)
@@ -61,17 +65,22 @@ def trajectory_checks(spec):
 
 
 def trajectory_cases(spec):
-    """(problem, options) of every trajectory case of the checks: public, options and hidden."""
+    """(problem, options, steps, lrs) of every trajectory case of the checks: public, options and
+    hidden (lrs: the learning rate of each step under a schedule, or None)."""
     for check in trajectory_checks(spec):
         for case in check.cases:
-            yield case.inputs["problem"], case.inputs["options"]
+            x = case.inputs
+            yield x["problem"], x["options"], x["steps"], x.get("lrs")
 
 
 @pytest.mark.parametrize("spec", unit.SPECS, ids=[s.part for s in unit.SPECS])
 def test_reference_optimizer_equals_torch_for_200_steps(spec):
-    for problem, options in trajectory_cases(spec):
-        ours = run_reference(spec, problem, options, 200)
-        theirs = run_torch(spec, problem, options, 200)
+    """Every case for the steps it grades (200, or 100 for an option's cases: a few of those, small-eps
+    RMSprop on the softmax problem, start to hover around the minimum after step 120, where two correct
+    implementations part by rounding; they are never graded that far)."""
+    for problem, options, steps, lrs in trajectory_cases(spec):
+        ours = run_reference(spec, problem, options, steps, lrs)
+        theirs = run_torch(spec, problem, options, steps, lrs)
         assert np.all(np.isfinite(ours))
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12, err_msg=f"{problem.label} {options}")
 

@@ -20,9 +20,41 @@ reference = load_reference("optimizers")
 OPTIMIZER_PARTS = ["sgd", "momentum", "nag", "adagrad", "adadelta", "rmsprop", "adam", "adamw"]
 
 
+#: one check per concept: each option alone, public and hidden (docs/unit-optimizers.md)
+OPTIONS = {
+    "sgd": ["weight_decay"],
+    "momentum": ["momentum", "dampening", "weight_decay", "lr_schedule"],
+    "nag": ["momentum", "weight_decay", "lr_schedule"],
+    "adagrad": ["lr_decay", "eps", "weight_decay"],
+    "adadelta": ["lr", "rho", "eps", "weight_decay"],
+    "rmsprop": ["alpha", "eps", "momentum", "centered", "weight_decay"],
+    "adam": ["betas", "eps", "amsgrad", "weight_decay"],
+    "adamw": ["betas", "eps", "amsgrad", "weight_decay"],
+}
+PLAIN = ["trajectory", "in_place", "grads_untouched", "state_per_parameter", "validation", "convergence", "hidden"]
+
+
 def test_unit_parts_and_points():
     assert UNITS["optimizers"].parts == [f"optimizers.{p}" for p in OPTIMIZER_PARTS + ["schedules"]]
-    assert sum(check.points for check in UNITS["optimizers"].checks) == 8 * 10 + 7
+    points = {check.id: check.points for check in UNITS["optimizers"].checks}
+    for part, options in OPTIONS.items():
+        ids = {i for i in points if i.startswith(f"optimizers.{part}.")}
+        expected = {f"optimizers.{part}.{a}" for a in PLAIN + options + [f"hidden_{o}" for o in options]}
+        assert ids == expected, part
+        assert points[f"optimizers.{part}.trajectory"] == 3
+        assert all(points[i] == 1 for i in ids - {f"optimizers.{part}.trajectory"})
+        assert sum(points[i] for i in ids) == 9 + 2 * len(options), part
+    assert sum(points.values()) == 128 + 7 and len(points) == 112 + 7
+
+
+def test_an_options_cases_set_only_that_option():
+    """One check, one concept: every other argument keeps its default (lr aside, which is always given)."""
+    for check in UNITS["optimizers"].checks:
+        aspect = check.id.split(".")[-1].removeprefix("hidden_")
+        if isinstance(check, unit.TrajectoryCheck) and aspect in OPTIONS[check.part.split(".")[1]]:
+            for case in check.cases:
+                assert set(case.inputs["options"]) - {"lr"} <= {aspect}, (check.id, case.inputs["options"])
+                assert ("lrs" in case.inputs) == (aspect == "lr_schedule"), check.id
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.name for m in MUTATIONS])
@@ -47,7 +79,7 @@ def test_simulator_equals_the_reference_on_every_trajectory_case(spec):
         outputs = check.probe(_Reference())
         for index, case in enumerate(check.cases):
             x = case.inputs
-            simulated = simulator.simulate(spec, x["options"], x["problem"], x["steps"])
+            simulated = simulator.simulate(spec, x["options"], x["problem"], x["steps"], lrs=x.get("lrs"))
             assert np.all(np.isfinite(simulated))
             np.testing.assert_allclose(simulated, outputs[f"{index}/trajectory"], rtol=1e-12, atol=1e-14)
 
@@ -55,13 +87,14 @@ def test_simulator_equals_the_reference_on_every_trajectory_case(spec):
 @pytest.mark.parametrize("spec", unit.SPECS, ids=[s.part for s in unit.SPECS])
 def test_every_promised_mistake_is_visible_in_some_public_case(spec):
     """A hint is only useful if its mistake changes some public trajectory beyond the tolerance."""
-    cases = [case for check in unit._optimizer_checks(spec)[:2] for case in check.cases]
+    cases = [case for check in unit._optimizer_checks(spec) if isinstance(check, unit.TrajectoryCheck)
+             for case in check.cases]
     for mistake in spec.mistakes:
         visible = False
         for case in cases:
             x = case.inputs
-            right = simulator.simulate(spec, x["options"], x["problem"], x["steps"])
-            wrong = simulator.simulate(spec, x["options"], x["problem"], x["steps"], mistake)
+            right = simulator.simulate(spec, x["options"], x["problem"], x["steps"], lrs=x.get("lrs"))
+            wrong = simulator.simulate(spec, x["options"], x["problem"], x["steps"], mistake, lrs=x.get("lrs"))
             visible |= not unit.compare(wrong, right, unit.ITERATIVE).matches
         assert visible, mistake
 
@@ -75,8 +108,8 @@ def test_runs_are_not_chaotic_so_the_iterative_tolerance_is_fair():
             nudged = unit.Problem(x["problem"].label, x["problem"].kind,
                                   tuple(a + 1e-12 for a in x["problem"].start), x["problem"].A,
                                   x["problem"].c, x["problem"].X, x["problem"].Y)
-            a = simulator.simulate(spec, x["options"], x["problem"], x["steps"])
-            b = simulator.simulate(spec, x["options"], nudged, x["steps"])
+            a = simulator.simulate(spec, x["options"], x["problem"], x["steps"], lrs=x.get("lrs"))
+            b = simulator.simulate(spec, x["options"], nudged, x["steps"], lrs=x.get("lrs"))
             assert np.max(np.abs(a - b)) < 1e-10, (spec.part, case.label)
 
 
@@ -96,7 +129,7 @@ def test_missing_bias_correction_names_step_one_and_its_size(tmp_path):
 
 def test_zero_started_momentum_buffer_names_the_drifted_state_variable(tmp_path):
     result = _grade_one(tmp_path, "Momentum: buffer started at zero (CS231n's v = 0)", "momentum")
-    details = "\n".join(result["optimizers.momentum.options"].details)
+    details = "\n".join(result["optimizers.momentum.dampening"].details)
     assert "state.momentum_buffer, after step 1" in details
     assert result["optimizers.momentum.trajectory"].passed  # without dampening the two agree
 

@@ -24,20 +24,20 @@ MUTATIONS = [
         "SGD: weight decay ignored", M,
         "            if self.weight_decay != 0.0:\n                g = g + self.weight_decay * p\n            p -= self.lr * g\n",
         "            p -= self.lr * g\n",
-        {"optimizers.sgd.options": "weight_decay is ignored"},
+        {"optimizers.sgd.weight_decay": "weight_decay is ignored"},
     ),
     Mutation(
         "SGD: a new array instead of an in-place update", M,
         "            p -= self.lr * g\n",
         "            p = p - self.lr * g\n",
-        {"optimizers.sgd.trajectory": "never changed", "optimizers.sgd.contract": "in place",
+        {"optimizers.sgd.trajectory": "never changed", "optimizers.sgd.in_place": "in place",
          "optimizers.sgd.convergence": "never changes"},
     ),
     Mutation(
         "SGD: weight decay added into the caller's gradient array", M,
         "                g = g + self.weight_decay * p\n            p -= self.lr * g\n",
         "                g += self.weight_decay * p\n            p -= self.lr * g\n",
-        {"optimizers.sgd.contract": "changed the gradient array"},
+        {"optimizers.sgd.grads_untouched": "changed the gradient array"},
     ),
     Mutation(
         "Momentum: buffer started at zero (CS231n's v = 0)", M,
@@ -48,13 +48,13 @@ MUTATIONS = [
         "            if state.momentum_buffer is None:\n"
         "                state.momentum_buffer = np.zeros_like(p)\n"
         "            state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
-        {"optimizers.momentum.options": "starts at zero"},
+        {"optimizers.momentum.dampening": "starts at zero"},
     ),
     Mutation(
         "Momentum: dampening ignored", M,
         "state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g",
         "state.momentum_buffer = self.momentum * state.momentum_buffer + g",
-        {"optimizers.momentum.options": "dampening is ignored"},
+        {"optimizers.momentum.dampening": "dampening is ignored"},
     ),
     Mutation(
         "Momentum: one state object shared by every parameter", M,
@@ -62,7 +62,7 @@ MUTATIONS = [
         "        self.state = [MomentumState() for _ in self.params]\n",
         "        self.dampening = float(dampening)\n        self.weight_decay = float(weight_decay)\n"
         "        self.state = [MomentumState()] * len(self.params)\n",
-        {"optimizers.momentum.contract": "state is shared between parameters"},
+        {"optimizers.momentum.state_per_parameter": "state is shared between parameters"},
     ),
     Mutation(
         "NAG: written as plain momentum", M,
@@ -80,13 +80,13 @@ MUTATIONS = [
         "Adagrad: eps inside the square root", M,
         "p -= lr_t * g / (np.sqrt(state.sum) + self.eps)",
         "p -= lr_t * g / np.sqrt(state.sum + self.eps)",
-        {"optimizers.adagrad.options": "inside the square root"},
+        {"optimizers.adagrad.eps": "inside the square root"},
     ),
     Mutation(
         "Adagrad: lr_decay counts from t instead of t - 1", M,
         "lr_t = self.lr / (1.0 + (state.step - 1) * self.lr_decay)",
         "lr_t = self.lr / (1.0 + state.step * self.lr_decay)",
-        {"optimizers.adagrad.options": "lr_decay uses t instead of t - 1"},
+        {"optimizers.adagrad.lr_decay": "lr_decay uses t instead of t - 1"},
     ),
     Mutation(
         "Adadelta: eps outside the square roots", M,
@@ -98,7 +98,7 @@ MUTATIONS = [
         "RMSprop: eps inside the square root", M,
         "denominator = np.sqrt(state.square_avg) + self.eps",
         "denominator = np.sqrt(state.square_avg + self.eps)",
-        {"optimizers.rmsprop.options": "inside the square root"},
+        {"optimizers.rmsprop.eps": "inside the square root"},
     ),
     Mutation(
         "RMSprop: Keras' default smoothing constant 0.9", M,
@@ -110,7 +110,7 @@ MUTATIONS = [
         "RMSprop: centered ignored", M,
         "            if self.centered:\n",
         "            if False:\n",
-        {"optimizers.rmsprop.options": "centered=true is ignored"},
+        {"optimizers.rmsprop.centered": "centered=true is ignored"},
     ),
     Mutation(
         "Adam: bias correction missing", M,
@@ -130,13 +130,13 @@ MUTATIONS = [
         "Adam: eps inside the square root", M,
         ADAM_LAST,
         "            p -= self.lr * m_hat / np.sqrt(v_hat + self.eps)\n",
-        {"optimizers.adam.options": "inside the square root"},
+        {"optimizers.adam.eps": "inside the square root"},
     ),
     Mutation(
         "Adam: TensorFlow's epsilon hat (eps before the bias correction)", M,
         ADAM_LAST,
         "            p -= self.lr * m_hat / ((np.sqrt(second_moment) + self.eps) / math.sqrt(1.0 - beta2**state.step))\n",
-        {"optimizers.adam.options": "epsilon hat"},
+        {"optimizers.adam.eps": "epsilon hat"},
     ),
     Mutation(
         "Adam: learning rate applied twice", M,
@@ -148,13 +148,13 @@ MUTATIONS = [
         "Adam: amsgrad ignored", M,
         "            if self.amsgrad:\n                state.max_exp_avg_sq",
         "            if False:\n                state.max_exp_avg_sq",
-        {"optimizers.adam.options": "amsgrad=true is ignored"},
+        {"optimizers.adam.amsgrad": "amsgrad=true is ignored"},
     ),
     Mutation(
         "Adam: L2 term added into the caller's gradient array", M,
         "            elif self.weight_decay != 0.0:\n                g = g + self.weight_decay * p\n",
         "            elif self.weight_decay != 0.0:\n                g += self.weight_decay * p\n",
-        {"optimizers.adam.contract": "changed the gradient array"},
+        {"optimizers.adam.grads_untouched": "changed the gradient array"},
     ),
     Mutation(
         "Adam: beta = 1 accepted", M,
@@ -173,6 +173,65 @@ MUTATIONS = [
         "                p *= 1.0 - self.lr * self.weight_decay\n",
         "                p *= 1.0 - self.weight_decay\n",
         {"optimizers.adamw.trajectory": "forgets the learning rate"},
+    ),
+    Mutation(
+        "Momentum: steps with last step's buffer (update after the step)", M,
+        "            if state.momentum_buffer is None:\n"
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n"
+        "            p -= self.lr * state.momentum_buffer\n",
+        "            if state.momentum_buffer is None:\n"
+        "                state.momentum_buffer = np.zeros_like(p)\n"
+        "            p -= self.lr * state.momentum_buffer\n"
+        "            state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
+        {"optimizers.momentum.trajectory": "last step's momentum buffer",
+         "optimizers.momentum.convergence": "the sign of the update looks right"},
+    ),
+    Mutation(
+        "Momentum: lr inside the buffer (CS231n's v = mu v + lr g)", M,
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n"
+        "            p -= self.lr * state.momentum_buffer\n",
+        "                state.momentum_buffer = self.lr * np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = (self.momentum * state.momentum_buffer\n"
+        "                                         + (1.0 - self.dampening) * self.lr * g)\n"
+        "            p -= state.momentum_buffer\n",
+        {"optimizers.momentum.lr_schedule": "lr is inside the momentum buffer",
+         "optimizers.momentum.hidden_lr_schedule": "lr is inside the momentum buffer"},
+    ),
+    Mutation(
+        "NAG: lr inside the buffer (CS231n's form)", M,
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + g\n"
+        "            p -= self.lr * (g + self.momentum * state.momentum_buffer)\n",
+        "                state.momentum_buffer = self.lr * np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + self.lr * g\n"
+        "            p -= self.lr * g + self.momentum * state.momentum_buffer\n",
+        {"optimizers.nag.lr_schedule": "lr is inside the momentum buffer"},
+    ),
+    Mutation(
+        "RMSprop: no square root in the denominator", M,
+        "denominator = np.sqrt(state.square_avg) + self.eps",
+        "denominator = state.square_avg + self.eps",
+        {"optimizers.rmsprop.trajectory": "has no square root",
+         "optimizers.rmsprop.convergence": "the sign of the update looks right"},
+    ),
+    Mutation(
+        "Adam: no square root in the denominator", M,
+        ADAM_LAST,
+        "            p -= self.lr * m_hat / (v_hat + self.eps)\n",
+        {"optimizers.adam.trajectory": "has no square root"},
+    ),
+    Mutation(
+        "Adagrad: no square root in the denominator", M,
+        "p -= lr_t * g / (np.sqrt(state.sum) + self.eps)",
+        "p -= lr_t * g / (state.sum + self.eps)",
+        {"optimizers.adagrad.trajectory": "has no square root"},
     ),
     Mutation(
         "StepLR: one epoch early", M,
