@@ -105,6 +105,25 @@ def test_cross_entropy_at_extreme_logits_matches_torch(size):
         assert_close(value, expected, grad, expected_grad)
 
 
+@pytest.mark.parametrize("check_id", ["losses.ce.large_logits", "losses.ce.small_probabilities", "losses.ce.row_max",
+                                      "losses.ce.label_smoothing_targets"])
+def test_cross_entropy_on_the_graders_edge_cases_matches_torch(check_id):
+    """The cases that grade one edge case each (huge gaps, tiny probabilities, rows at levels 800
+    apart): the reference the students are held to is torch's value and gradient there."""
+    from autograder.units import UNITS
+
+    check = next(c for c in UNITS["losses"].checks if c.id == check_id)
+    for case in check.cases:
+        Z, Y = case.inputs["Z"], case.inputs["Y"]
+        smoothing = case.inputs.get("label_smoothing", 0.0)
+        ours = losses.CrossEntropyLoss(label_smoothing=smoothing)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            value, grad = ours.forward(Z, Y), ours.backward()
+        expected, (expected_grad,) = torch_loss_and_grads(
+            lambda z, y: F.cross_entropy(z, y, label_smoothing=smoothing), Z, Y)
+        assert_close(value, expected, grad, expected_grad)
+
+
 def test_cross_entropy_sees_only_relative_logits():
     Z, Y = classification_inputs(11, 6, 5, "labels")
     shift = np.random.default_rng(12).uniform(-30, 30, (6, 1))

@@ -108,11 +108,91 @@ def test_buggy_variant_loses_points_with_the_right_hint(mutation, tmp_path):
     assert_caught_with_hints(mutation, tmp_path, parts=["losses"])
 
 
+#: Variants with one mistake of one convention or edge case: they must lose exactly the checks their
+#: corpus entry names (one check, one concept), and keep every other point of the unit.
+ISOLATED = (
+    "softmax without the max shift",
+    "softmax shifted by the batch's max, not each row's",
+    "log of the softmax plus 1e-12",
+    "log of the softmax clipped at 1e-15",
+    "log of the softmax instead of the log-softmax",
+    "label smoothing not implemented (label_smoothing ignored)",
+    "probability targets not supported (labels only)",
+    "label smoothing applied to integer labels only",
+    "label smoothing forgotten in backward",
+    "L1 subgradient 1 at zero (r >= 0)",
+    "Huber ignores delta",
+    "BCE in the naive log-sigmoid form",
+    "BCE sigmoid as 1 / (1 + exp(-z))",
+    "log of the unclamped variance",
+    "variance gradient 0 where the clamp is active",
+    "variance clamped in place",
+)
+
+
+@pytest.mark.parametrize("name", ISOLATED)
+def test_one_mistake_loses_exactly_its_own_checks(name, tmp_path):
+    mutation = next(m for m in MUTATIONS if m.name == name)
+    report = assert_caught_with_hints(mutation, tmp_path, parts=["losses"])
+    failed = {result.id for result in report.results if not result.passed}
+    assert failed == set(mutation.must_fail), name
+    assert report.score == report.max_score - sum(r.max_score for r in report.results if r.id in failed)
+
+
+def test_correct_ce_without_label_smoothing_earns_everything_else(tmp_path):
+    """The review's case: a correct, stable CE whose label_smoothing is ignored. It must earn the
+    plain, target and stability checks, and lose the four label-smoothing checks only (7 points)."""
+    mutation = next(m for m in MUTATIONS if m.name == "label smoothing not implemented (label_smoothing ignored)")
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=["losses.ce", "losses.relative_logits"])
+    results = results_by_id(report)
+    failed = {check_id for check_id, result in results.items() if not result.passed}
+    assert failed == {"losses.ce.label_smoothing", "losses.ce.label_smoothing_backward",
+                      "losses.ce.label_smoothing_targets", "losses.ce.hidden_label_smoothing"}
+    for earned in ("forward", "backward", "targets", "large_logits", "small_probabilities", "row_max",
+                   "finite_differences", "hidden", "hidden_targets"):
+        assert results[f"losses.ce.{earned}"].passed, earned
+    assert report.max_score - report.score == 2 + 1 + 1 + 1
+
+
+def test_stability_cases_keep_their_concepts_apart():
+    """Each stability check's inputs fail for its own mistake only: large gaps share each row's max
+    (a batch-wide max is exact there) and keep the true class near the top (no tiny probability);
+    the row levels stay below exp's overflow (no shift at all is exact there) but 800 apart (a
+    batch-wide max underflows whole rows); the small-probability cases make log(p + 1e-12) wrong."""
+    checks = {check.id: check for check in UNITS["losses"].checks}
+    for case in [*checks["losses.ce.large_logits"].cases, checks["losses.relative_logits.no_overflow_warnings"].case]:
+        Z, Y = case.inputs["Z"], case.inputs["Y"]
+        assert np.all(Z.max(axis=1) == Z.max()) and Z.max() >= 1000.0, case.label
+        log_p = unit._log_softmax(Z)[np.arange(len(Y)), Y]
+        assert log_p.min() > -4.0, case.label  # the true class keeps a probability above e^-4
+    for case in checks["losses.ce.row_max"].cases:
+        Z = case.inputs["Z"]
+        assert Z.max() + np.log(Z.shape[1]) < np.log(np.finfo(np.float64).max), case.label
+        with np.errstate(under="ignore"):
+            assert np.any(np.all(np.exp(Z - Z.max()) == 0.0, axis=1)), case.label
+    for case in checks["losses.ce.small_probabilities"].cases:
+        Z, Y = case.inputs["Z"], case.inputs["Y"]
+        p = np.exp(unit._log_softmax(Z))[np.arange(len(Y)), Y]
+        padded = -np.mean(np.log(p + 1e-12))
+        if np.all(p > 0):  # logits of scale 10 and 20: off by more than 10%
+            exact = -np.mean(np.log(p))
+            assert abs(padded - exact) > 0.1 * exact, case.label
+        else:  # a probability that underflows to 0: log(0 + 1e-12) = -27.6 in place of about -1000
+            assert -np.mean(unit._log_softmax(Z)[np.arange(len(Y)), Y]) > 10 * padded, case.label
+    for check_id in ("losses.ce.large_logits", "losses.ce.small_probabilities", "losses.ce.row_max",
+                     "losses.ce.targets", "losses.ce.label_smoothing", "losses.ce.label_smoothing_targets"):
+        for case in checks[check_id].cases:
+            assert ("label_smoothing" in case.inputs) == ("label_smoothing" in check_id), (check_id, case.label)
+            labels = np.ndim(case.inputs["Y"]) == 1
+            assert labels == (check_id not in ("losses.ce.targets", "losses.ce.label_smoothing_targets")), case.label
+
+
 def test_failing_loss_is_named_in_the_exercise_that_runs_it(tmp_path):
     mutation = next(m for m in MUTATIONS if m.name == "L1 gradient without the 1/N")
     report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=["losses.l1", "losses.outliers"])
     result = results_by_id(report)["losses.outliers.l1_stays_close"]
     assert not result.passed and result.failing_dependencies == ("losses.l1",)
-    assert "fix that first" in "\n".join(result.feedback_lines())
+    text = "\n".join(result.feedback_lines())
+    assert "losses.l1" in text and "first" in text  # "fix losses.l1 first" / "...losses.l1...: fix that first"
     # the MSE half of the exercise does not run L1Loss and keeps its points
     assert results_by_id(report)["losses.outliers.l2_pulled_away"].passed

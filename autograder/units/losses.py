@@ -124,6 +124,24 @@ def _both_call(spec: LossSpec):
     return call
 
 
+#: What a check of a convention or an edge case compares when its concept lives in the forward pass:
+#: the forward only, so that a mistake of the plain backward (graded by ``backward``) does not take
+#: that concept's points too. Stability of the backward is held by the no-warnings checks, which
+#: need finite gradients but compare no values.
+FORWARD = ("forward()",)
+
+
+def _outputs_call(spec: LossSpec, outputs: tuple[str, ...]):
+    """Like :func:`_both_call`, keeping only ``outputs`` (e.g. ``backward().var``); all when empty."""
+    both = _both_call(spec)
+
+    def call(impl, x):
+        result = both(impl, x)
+        return {key: value for key, value in result.items() if not outputs or key in outputs}
+
+    return call
+
+
 def _gradient_problem(spec: LossSpec):
     """The student's forward as a function of the prediction (and of var), with their backward."""
 
@@ -185,12 +203,16 @@ class LossContractCheck(PropertyCheck):
 @dataclass(frozen=True)
 class MoreCases:
     """An extra reference check of a loss part (``losses.<part>.<aspect>``) on cases that pin one
-    feature; it compares forward and backward, with the part's known mistakes."""
+    feature (one convention or one edge case: one check, one concept, so that each gets its own
+    points and its own signal). It compares forward and backward (or only ``outputs``), with
+    ``mistakes`` (tried first) and then the part's known mistakes."""
 
     aspect: str
     description: str
     points: float
     cases: list[Case]
+    outputs: tuple[str, ...] = ()
+    mistakes: tuple[KnownMistake, ...] = ()
 
 
 def _loss_checks(
@@ -221,7 +243,7 @@ def _loss_checks(
         *(
             ReferenceCheck(
                 f"{prefix}.{more.aspect}", description=more.description, points=more.points,
-                call=_both_call(spec), cases=more.cases, known_mistakes=mistakes,
+                call=_outputs_call(spec, more.outputs), cases=more.cases, known_mistakes=more.mistakes + mistakes,
             )
             for more in more_cases
         ),
@@ -229,7 +251,7 @@ def _loss_checks(
         GradientCheck(
             f"{prefix}.finite_differences",
             description=f"{name}.backward is the derivative of {name}.forward (finite differences)",
-            points=1, build=_gradient_problem(spec), cases=gradient_cases,
+            points=1, build=_gradient_problem(spec), cases=gradient_cases, requires=(f"{prefix}.forward",),
         ),
         LossContractCheck(
             f"{prefix}.contract",
@@ -295,20 +317,53 @@ def _classification_case(
     inputs = {"Z": Z, "Y": Y}
     if label_smoothing is not None:
         inputs["label_smoothing"] = label_smoothing
-    label = _shape_label(n, c, "C", label_smoothing=label_smoothing)
+    label = ("" if scale == 2.0 else f"logits of scale {scale:g}, ") + _shape_label(n, c, "C", label_smoothing=label_smoothing)
     return Case(label + ("" if targets == "labels" else f", {targets.replace('_', '-')} targets"), inputs, n)
 
 
-def _extreme_classification_case(seed: int, n: int, c: int, *sizes: float, targets="labels", label_smoothing=None):
-    """Logits of -size, 0 and +size; row i uses sizes[i % len(sizes)], and each size's first row
-    holds both +size and -size."""
-    case = _classification_case(seed, n, c, targets=targets, label_smoothing=label_smoothing)
-    rng = np.random.default_rng(seed + 1)
-    row_sizes = np.resize(np.asarray(sizes, dtype=np.float64), n)[:, None]
-    Z = row_sizes * rng.choice([-1.0, 0.0, 1.0], (n, c))
-    Z[: len(sizes), :2] = np.hstack([row_sizes[: len(sizes)], -row_sizes[: len(sizes)]])
-    label = " and ".join(f"+-{size:g}" for size in sizes)
-    return Case(f"logits of {label}, {case.label}", {**case.inputs, "Z": Z}, n)
+def _large_gap_case(seed: int, n: int, c: int, gap: float) -> Case:
+    """Integer labels; logits of +gap, 0 and -gap, so that gaps of ``gap`` and ``2 * gap`` meet in a
+    row: np.exp(gap) overflows without the max shift, and a class far below the best gets
+    probability 0. Every row holds +gap in some class other than its label (so a batch's maximum is
+    every row's maximum), and the true class sits within 3 of the top (its probability is not
+    tiny: that is ``_far_below_case``'s concept). Z (N, C), Y (N,)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, c, n)
+    Z = gap * rng.choice([0.0, -1.0], (n, c))
+    top = (labels + rng.integers(1, c, n)) % c  # a class other than the label
+    Z[np.arange(n), top] = gap
+    Z[np.arange(n), labels] = gap - rng.uniform(0.0, 3.0, n)
+    return Case(f"logit gaps of {gap:g} and {2 * gap:g}, true class near the top, {_shape_label(n, c, 'C')}",
+                {"Z": Z, "Y": labels}, n)
+
+
+def _far_below_case(seed: int, n: int, c: int, gap: float = 1000.0) -> Case:
+    """Integer labels whose logit is ``gap`` below the others of its row (ordinary logits): its
+    probability underflows to 0, while its log is about -gap. Z (N, C), Y (N,)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, c, n)
+    Z = rng.standard_normal((n, c))
+    Z[np.arange(n), labels] -= gap
+    return Case(f"true class {gap:g} below the others, {_shape_label(n, c, 'C')}", {"Z": Z, "Y": labels}, n)
+
+
+#: Row levels of :func:`_row_levels_case`: high enough apart (800) that exp(level - batch max)
+#: underflows to 0 for the lowest rows, and low enough (700 + 3 + log C < 709.78) that even exp(Z)
+#: without any shift stays finite: only a batch-wide max (not a per-row one) fails there.
+ROW_LEVELS = (-100.0, 700.0)
+
+
+def _row_levels_case(seed: int, n: int, c: int) -> Case:
+    """Integer labels; each row is ordinary logits (|z| <= 3) plus its own level in ROW_LEVELS
+    (the first row at the top level, the second at the bottom one). Z (N, C), Y (N,)."""
+    rng = np.random.default_rng(seed)
+    low, high = ROW_LEVELS
+    levels = rng.uniform(low, high, n)
+    levels[:2] = high, low
+    Z = np.clip(rng.standard_normal((n, c)), -3.0, 3.0) + levels[:, None]
+    labels = rng.integers(0, c, n)
+    return Case(f"rows of logits at levels from {low:g} to {high:g}, {_shape_label(n, c, 'C')}",
+                {"Z": Z, "Y": labels}, n)
 
 
 def _binary_case(seed: int, n: int, d: int, *, soft: bool = False, size: float | None = None) -> Case:
@@ -547,18 +602,66 @@ STABLE_BCE_HINT = (
 )
 
 EXTREME_CE_MISTAKES = tuple(
-    KnownMistake(output, f"{output} is inf or NaN for large logits: {STABLE_SOFTMAX_HINT}", explains=_not_finite)
+    KnownMistake(output, f"{output} is inf or NaN for large logit gaps: {STABLE_SOFTMAX_HINT}", explains=_not_finite)
     for output in ("forward()", "backward()")
 )
 EXTREME_BCE_MISTAKES = tuple(
     KnownMistake(output, f"{output} is inf or NaN for large logits: {STABLE_BCE_HINT}", explains=_not_finite)
     for output in ("forward()", "backward()")
 )
+#: The small numbers students add inside the log (or clip the probabilities at) "to avoid log(0)".
+LOG_EPSILONS = (1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-16)
+
+
+def _log_of_padded_softmax(received, expected, inputs) -> bool:
+    """Whether the CE value is -(1/N) sum q log(softmax(Z) + eps), or with softmax clipped at eps
+    from below, for one of LOG_EPSILONS: right for moderate logits, off where a probability is tiny."""
+    Z, q = inputs["Z"], _smoothed(inputs)
+    p = np.exp(_log_softmax(Z))
+    for eps in LOG_EPSILONS:
+        for padded in (p + eps, np.maximum(p, eps)):
+            if allclose(received, -np.sum(q * np.log(padded)) / len(Z), DEFAULT):
+                return True
+    return False
+
+
+LOG_EPS_HINT = (
+    "log(softmax + eps) (or a softmax clipped at eps) is off for very confident predictions: where a "
+    "class has probability 1e-20 the log should be about -46, not log(eps). Use the log-softmax "
+    "log p = (Z - m) - log(sum(exp(Z - m))) with m each row's max: it is exact and needs no eps "
+    "(log-softmax, 로그 소프트맥스)."
+)
+LOG_EPS_MISTAKES = (KnownMistake("forward()", LOG_EPS_HINT, explains=_log_of_padded_softmax),)
+
+#: Tried first by ``losses.ce.label_smoothing_targets``: there the cases are probability targets.
+SMOOTHING_TARGETS_MISTAKES = (
+    KnownMistake(
+        "forward()",
+        "label_smoothing has no effect with probability targets: smooth (N, C) targets exactly as the "
+        "one-hot rows of labels, q = (1 - eps) * q + eps / C, after turning labels into rows and "
+        "before the loss (and keep that q for backward).",
+        _ce_output("forward()", "ignored"),
+    ),
+)
+
+#: Tried first by ``losses.ce.row_max``, whose rows sit at levels 800 apart: there exp(Z) without a
+#: shift stays finite, so a result that is not finite comes from a shift by one max of the batch.
+ROW_MAX_MISTAKES = tuple(
+    KnownMistake(
+        output,
+        f"{output} is inf or NaN when the rows' logits sit at very different levels: subtract the max of "
+        "each row, not of the whole batch (Z.max(axis=1, keepdims=True), not Z.max()); a row far below "
+        "the batch's maximum gets exp(...) = 0 for every class, and log(0) or 0 / 0 follow.",
+        explains=_not_finite,
+    )
+    for output in ("forward()", "backward()")
+)
+
 BCE_MISTAKES = _mean_mistakes(BCE)
 # One list per loss for all its reference checks: a mistake that does not apply to a case (label
 # smoothing without smoothing, argmax of one-hot rows) gives the expected answer, so it never
 # matches a mismatch there.
-ALL_CE_MISTAKES = SMOOTHING_MISTAKES + EXTREME_CE_MISTAKES
+ALL_CE_MISTAKES = SMOOTHING_MISTAKES + LOG_EPS_MISTAKES + EXTREME_CE_MISTAKES
 ALL_BCE_MISTAKES = BCE_MISTAKES + EXTREME_BCE_MISTAKES
 
 
@@ -878,13 +981,15 @@ def _regression_cases(first_seed: int, shapes, **kwargs) -> list[Case]:
 
 MSE_PUBLIC = _regression_cases(100, REGRESSION_SHAPES)
 L1_PUBLIC = _regression_cases(110, REGRESSION_SHAPES)
-HUBER_PUBLIC = [
+HUBER_PUBLIC = [  # the default delta = 1; other deltas are losses.huber.delta's concept
     _regression_case(120, 5, 3, scale=1.5),
     _regression_case(121, 1, 4, scale=1.5),
-    _regression_case(122, 7, 2, delta=0.5, scale=1.5),
-    _regression_case(123, 256, 10, delta=2.0, scale=2.5),
+    _regression_case(124, 7, 1, scale=1.5),
+    _regression_case(125, 256, 10, scale=2.5),
 ]
+HUBER_DELTA = [_regression_case(122, 7, 3, delta=0.5, scale=1.5), _regression_case(123, 256, 10, delta=2.0, scale=2.5)]
 
+# Cross-entropy: one concept per check, integer labels wherever the concept is not about targets.
 CE_PUBLIC = [
     _classification_case(300, 5, 4),
     _classification_case(301, 1, 3),
@@ -898,25 +1003,35 @@ CE_TARGETS = [
 ]
 CE_SMOOTHING = [
     _classification_case(320, 5, 4, label_smoothing=0.1),
+    _classification_case(322, 9, 7, label_smoothing=0.5),
+    _classification_case(323, 1, 3, label_smoothing=0.25),
+]
+CE_SMOOTHING_TARGETS = [
     _classification_case(321, 6, 3, targets="soft", label_smoothing=0.25),
-    _classification_case(322, 9, 7, targets="one_hot", label_smoothing=0.5),
+    _classification_case(324, 5, 4, targets="one_hot", label_smoothing=0.5),
 ]
-CE_EXTREME = [
-    _extreme_classification_case(330, 5, 4, 1000.0),
-    _extreme_classification_case(331, 4, 3, 1e4, targets="soft", label_smoothing=0.1),
+CE_LARGE_LOGITS = [_large_gap_case(330, 5, 4, 1000.0), _large_gap_case(331, 6, 3, 1e4)]
+#: Logit scale 10 and 20: there log(softmax + 1e-12) is 18% and 46% off (tests/test_unit_losses.py);
+#: and a true class 1000 below the others, whose probability underflows to 0 while its log is about -1000.
+CE_SMALL_PROBABILITIES = [
+    _classification_case(341, 5, 4, scale=10.0),
+    _classification_case(336, 7, 10, scale=20.0),
+    _far_below_case(337, 4, 3),
 ]
+CE_ROW_LEVELS = [_row_levels_case(340, 6, 4), _row_levels_case(342, 5, 3)]
 
-BCE_PUBLIC = [_binary_case(400, 5, 1), _binary_case(401, 1, 1), _binary_case(402, 7, 3, soft=True),
+BCE_PUBLIC = [_binary_case(400, 5, 1), _binary_case(401, 1, 1), _binary_case(402, 7, 3),
               _binary_case(403, 256, 1)]
-BCE_EXTREME = [_binary_case(410, 6, 1, size=1000.0), _binary_case(411, 5, 2, size=1e4, soft=True)]
+BCE_TARGETS = [_binary_case(404, 6, 3, soft=True), _binary_case(405, 1, 1, soft=True)]
+BCE_LARGE_LOGITS = [_binary_case(410, 6, 1, size=1000.0), _binary_case(411, 5, 2, size=1e4)]
 
-GAUSSIAN_PUBLIC = [
-    _gaussian_case(500, 5, 3, learned=False),
+GAUSSIAN_PUBLIC = [  # a learned variance, full=False
     _gaussian_case(501, 5, 3),
-    _gaussian_case(502, 4, 2, learned=False, full=True),
-    _gaussian_case(503, 1, 4, full=True),
+    _gaussian_case(505, 1, 4),
     _gaussian_case(504, 256, 2),
 ]
+GAUSSIAN_UNIT_VARIANCE = [_gaussian_case(500, 5, 3, learned=False), _gaussian_case(506, 1, 4, learned=False)]
+GAUSSIAN_FULL = [_gaussian_case(507, 4, 3, full=True), _gaussian_case(503, 1, 4, full=True)]
 GAUSSIAN_CLAMP = [
     _gaussian_case(510, 6, 3, below_eps=True),
     _gaussian_case(511, 5, 2, eps=0.1, var_range=(0.05, 1.0), below_eps=True),
@@ -943,44 +1058,68 @@ UNIT = Unit(
             mistakes=L1_MISTAKES,
             more_cases=(
                 MoreCases("zero_residual", "L1Loss.backward uses the subgradient 0 where Y_hat == Y", 1,
-                          [_tied_case(140, 5, 3), _tied_case(141, 40, 2)]),
+                          [_tied_case(140, 5, 3), _tied_case(141, 40, 2)], outputs=("backward()",)),
             ),
         ),
         *_loss_checks(
             HUBER,
-            title="Huber, quadratic within delta, linear beyond (default delta = 1)",
+            title="Huber, quadratic within delta, linear beyond (the default delta = 1)",
             public=HUBER_PUBLIC,
             gradient_cases=[_regression_case(150, 5, 3, scale=1.5, avoid=(1.0,)),
-                            _regression_case(151, 40, 4, delta=0.5, scale=1.5, avoid=(0.5,))],
+                            _regression_case(151, 40, 4, scale=1.5, avoid=(1.0,))],
             mistakes=HUBER_MISTAKES,
+            more_cases=(
+                MoreCases("delta", "HuberLoss(delta).forward switches from quadratic to linear at |r| = delta "
+                          "(0.5, 2)", 1, HUBER_DELTA, outputs=FORWARD),
+                MoreCases("delta_backward", "HuberLoss(delta).backward clips the gradient at +-delta (0.5, 2)", 1,
+                          HUBER_DELTA, outputs=("backward()",)),
+            ),
         ),
         *_loss_checks(
             CE,
-            title="cross-entropy (분류) from logits with class labels, mean over samples",
+            title="cross-entropy (분류) from logits with integer class labels, mean over samples",
             public=CE_PUBLIC,
-            gradient_cases=[CE_PUBLIC[0], _classification_case(160, 7, 3, targets="soft", label_smoothing=0.2)],
+            gradient_cases=[CE_PUBLIC[0], _classification_case(160, 7, 3)],
             mistakes=ALL_CE_MISTAKES,
             more_cases=(
-                MoreCases("targets", "CrossEntropyLoss with one-hot and probability (soft) targets", 2, CE_TARGETS),
+                MoreCases("targets", "CrossEntropyLoss.forward with probability targets: one-hot and soft rows", 2,
+                          CE_TARGETS, outputs=FORWARD),
                 MoreCases("label_smoothing",
-                          "CrossEntropyLoss(label_smoothing=eps): torch's q = (1 - eps) y + eps / C", 2, CE_SMOOTHING),
-                MoreCases("extreme_values", "CrossEntropyLoss is finite and exact for logits of +-1000 and +-1e4",
-                          1, CE_EXTREME),
+                          "CrossEntropyLoss(label_smoothing=eps).forward with integer labels: torch's "
+                          "q = (1 - eps) y + eps / C", 2, CE_SMOOTHING, outputs=FORWARD),
+                MoreCases("label_smoothing_backward",
+                          "CrossEntropyLoss(label_smoothing=eps).backward uses the same smoothed q: (softmax - q) / N",
+                          1, CE_SMOOTHING, outputs=("backward()",)),
+                MoreCases("label_smoothing_targets",
+                          "CrossEntropyLoss(label_smoothing=eps).forward smooths probability targets too", 1,
+                          CE_SMOOTHING_TARGETS, outputs=FORWARD, mistakes=SMOOTHING_TARGETS_MISTAKES),
+                MoreCases("large_logits",
+                          "CrossEntropyLoss.forward is finite and exact for logit gaps of 1000 to 2e4 (integer labels)",
+                          1, CE_LARGE_LOGITS, outputs=FORWARD),
+                MoreCases("small_probabilities",
+                          "CrossEntropyLoss.forward takes the exact log of tiny probabilities (logits of scale 10 "
+                          "and 20, a true class 1000 below; integer labels)", 1, CE_SMALL_PROBABILITIES,
+                          outputs=FORWARD),
+                MoreCases("row_max",
+                          "CrossEntropyLoss.forward shifts each row by its own max (rows at levels from -100 to 700; "
+                          "integer labels)", 1, CE_ROW_LEVELS, outputs=FORWARD, mistakes=ROW_MAX_MISTAKES),
             ),
         ),
         *_loss_checks(
             BCE,
-            title="binary cross-entropy from logits (two classes), sum over outputs, mean over samples",
+            title="binary cross-entropy from logits (two classes), 0/1 labels, sum over outputs, mean over samples",
             public=BCE_PUBLIC,
-            gradient_cases=[BCE_PUBLIC[0], _binary_case(170, 6, 3, soft=True)],
+            gradient_cases=[BCE_PUBLIC[0], _binary_case(170, 6, 3)],
             mistakes=ALL_BCE_MISTAKES,
             more_cases=(
-                MoreCases("extreme_values", "BCEWithLogitsLoss is finite and exact for logits of +-1000 and +-1e4",
-                          1, BCE_EXTREME),
+                MoreCases("probability_targets", "BCEWithLogitsLoss.forward with probability targets in [0, 1]", 1,
+                          BCE_TARGETS, outputs=FORWARD),
+                MoreCases("large_logits", "BCEWithLogitsLoss.forward is finite and exact for logits of +-1000 and "
+                          "+-1e4 (0/1 labels)", 1, BCE_LARGE_LOGITS, outputs=FORWARD),
             ),
             extra=(
                 _no_warnings_check(
-                    "losses.bce.no_overflow_warnings", BCE, "BCEWithLogitsLoss", STABLE_BCE_HINT, BCE_EXTREME[1],
+                    "losses.bce.no_overflow_warnings", BCE, "BCEWithLogitsLoss", STABLE_BCE_HINT, BCE_LARGE_LOGITS[1],
                     description="BCEWithLogitsLoss at logits of +-1e4: finite, and no overflow warnings",
                     points=1,
                 ),
@@ -988,17 +1127,23 @@ UNIT = Unit(
         ),
         *_loss_checks(
             GAUSSIAN,
-            title="Gaussian NLL (확률 기반), unit or learned variance, sum over outputs, mean over samples",
+            title="Gaussian NLL (확률 기반) with a learned variance, sum over outputs, mean over samples",
             public=GAUSSIAN_PUBLIC,
-            gradient_cases=[_gaussian_case(180, 5, 3, learned=False), _gaussian_case(181, 6, 2, var_range=(0.3, 2.0)),
-                            _gaussian_case(182, 64, 4, full=True, var_range=(0.3, 2.0))],
+            gradient_cases=[_gaussian_case(181, 6, 3, var_range=(0.3, 2.0)),
+                            _gaussian_case(182, 64, 4, var_range=(0.3, 2.0))],
             mistakes=GAUSSIAN_MISTAKES,
             unchanged_case=GAUSSIAN_CLAMP[0],
-            gradient_of="mu (and var, when it is learned)",
+            gradient_of="mu and var",
             more_cases=(
-                MoreCases("clamp",
-                          "GaussianNLLLoss clamps var at eps, and passes the var gradient through the clamp as torch",
-                          2, GAUSSIAN_CLAMP),
+                MoreCases("unit_variance", "GaussianNLLLoss with var=None: unit variance, 0.5 r**2 per element", 1,
+                          GAUSSIAN_UNIT_VARIANCE),
+                MoreCases("full", "GaussianNLLLoss(full=True).forward adds 0.5 log(2 pi) per element", 1, GAUSSIAN_FULL,
+                          outputs=FORWARD),
+                MoreCases("clamp", "GaussianNLLLoss.forward clamps var at eps (var = 0 and 0 < var < eps)", 1,
+                          GAUSSIAN_CLAMP, outputs=FORWARD),
+                MoreCases("clamp_gradient",
+                          "GaussianNLLLoss.backward uses the clamped v, and passes the var gradient straight through "
+                          "the clamp as torch", 1, GAUSSIAN_CLAMP, outputs=("backward().mu", "backward().var")),
             ),
         ),
         ConvergenceCheck(
@@ -1028,15 +1173,15 @@ UNIT = Unit(
             run=_run_shifted,
             assess=_assess_shift_invariance,
             case=Case("N=6, C=5, row shifts in [-30, 30]", {
-                **_classification_case(700, 6, 5, label_smoothing=0.1).inputs,
+                **_classification_case(700, 6, 5).inputs,
                 "shift": np.random.default_rng(701).uniform(-30.0, 30.0, 6),
             }, 6),
             depends_on=("losses.ce",),
         ),
         _no_warnings_check(
             "losses.relative_logits.no_overflow_warnings", CE, "CrossEntropyLoss", STABLE_SOFTMAX_HINT,
-            _extreme_classification_case(710, 6, 4, 1e4, 1000.0, label_smoothing=0.1),
-            description="CrossEntropyLoss at logits of +-1000 and +-1e4: finite, and no overflow warnings",
+            _large_gap_case(710, 6, 4, 1e4),
+            description="CrossEntropyLoss at logit gaps of 1e4 and 2e4: finite, and no overflow warnings",
             points=2,
             depends_on=("losses.ce",),
         ),

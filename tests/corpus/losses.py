@@ -43,7 +43,7 @@ MUTATIONS = [
         "return 2.0 * cache.residual / cache.residual.shape[0]",
         "return -2.0 * cache.residual / cache.residual.shape[0]",
         {"losses.mse.backward": "opposite sign", "losses.mse.finite_differences": "opposite sign",
-         "losses.outliers.l2_pulled_away": "mseloss.backward"},
+         "losses.outliers.l2_pulled_away": "sign"},
     ),
     Mutation(
         "MSE gradient without the factor 2 of the square", M,
@@ -96,7 +96,7 @@ MUTATIONS = [
         "Huber ignores delta", M,
         "pieces = np.where(size <= self.delta, 0.5 * residual * residual, self.delta * (size - 0.5 * self.delta))",
         "pieces = np.where(size <= 1.0, 0.5 * residual * residual, 1.0 * (size - 0.5))",
-        {"losses.huber.forward": "does not follow delta"},
+        {"losses.huber.delta": "does not follow delta"},
     ),
     # --- cross-entropy
     Mutation(
@@ -111,26 +111,72 @@ MUTATIONS = [
         CE_BACKWARD.replace("(cache.probabilities - cache.targets)", "(cache.targets - cache.probabilities)"),
         {"losses.ce.backward": "opposite sign", "losses.ce.finite_differences": "opposite sign"},
     ),
+    # The stability mistakes: each loses exactly its own checks (ISOLATED in test_unit_losses.py).
     Mutation(
         "softmax without the max shift", M,
         "shifted = Z - Z.max(axis=1, keepdims=True)",
         "shifted = Z",
-        {"losses.ce.extreme_values": "subtract each row's maximum",
-         "losses.relative_logits.no_overflow_warnings": "np.exp overflowed"},
+        {"losses.ce.large_logits": "subtract each row's maximum",
+         "losses.relative_logits.no_overflow_warnings": "overflow encountered in exp"},
+    ),
+    Mutation(
+        "softmax shifted by the batch's max, not each row's", M,
+        "shifted = Z - Z.max(axis=1, keepdims=True)",
+        "shifted = Z - Z.max()",
+        {"losses.ce.row_max": "subtract the max of each row, not of the whole batch"},
+    ),
+    Mutation(
+        "log of the softmax plus 1e-12", M,
+        "log_p = shifted - np.log(total)",
+        "log_p = np.log(exp / total + 1e-12)",
+        {"losses.ce.small_probabilities": "is off for very confident predictions"},
+    ),
+    Mutation(
+        "log of the softmax clipped at 1e-15", M,
+        "log_p = shifted - np.log(total)",
+        "log_p = np.log(np.clip(exp / total, 1e-15, 1.0))",
+        {"losses.ce.small_probabilities": "use the log-softmax"},
     ),
     Mutation(
         "log of the softmax instead of the log-softmax", M,
         "log_p = shifted - np.log(total)",
         "log_p = np.log(exp / total)",
-        {"losses.ce.extreme_values": "rather than np.log(softmax(z))",
-         "losses.relative_logits.no_overflow_warnings": "np.log was given 0"},
+        {"losses.ce.large_logits": "rather than np.log(softmax(z))",
+         "losses.ce.small_probabilities": "log(0) = -inf",
+         "losses.relative_logits.no_overflow_warnings": "divide by zero encountered in log"},
+    ),
+    Mutation(
+        "label smoothing not implemented (label_smoothing ignored)", M,
+        "        targets = (1.0 - self.label_smoothing) * targets + self.label_smoothing / C\n",
+        "",
+        {"losses.ce.label_smoothing": "label_smoothing has no effect on the loss",
+         "losses.ce.label_smoothing_backward": "uses the targets without label smoothing",
+         "losses.ce.label_smoothing_targets": "no effect with probability targets",
+         "losses.ce.hidden_label_smoothing": "label_smoothing has no effect on the loss"},
+    ),
+    Mutation(
+        "probability targets not supported (labels only)", M,
+        "targets = np.eye(C)[Y] if Y.ndim == 1 else Y",
+        "targets = np.eye(C)[Y]",
+        {"losses.ce.targets": "indexerror", "losses.ce.label_smoothing_targets": "indexerror",
+         "losses.ce.hidden_targets": "indexerror"},
+    ),
+    Mutation(
+        "label smoothing applied to integer labels only", M,
+        "        targets = np.eye(C)[Y] if Y.ndim == 1 else Y\n"
+        "        targets = (1.0 - self.label_smoothing) * targets + self.label_smoothing / C\n",
+        "        if Y.ndim == 1:\n"
+        "            targets = (1.0 - self.label_smoothing) * np.eye(C)[Y] + self.label_smoothing / C\n"
+        "        else:\n"
+        "            targets = Y\n",
+        {"losses.ce.label_smoothing_targets": "smooth (n, c) targets exactly as the one-hot rows"},
     ),
     Mutation(
         "CE without the log-sum-exp normaliser", M,
         "return float(-np.sum(targets * log_p) / N)",
         "return float(-np.sum(targets * Z) / N)",
         {"losses.ce.forward": "log-sum-exp normaliser is missing",
-         "losses.relative_logits.shift_invariance": "minus the average shift"},
+         "losses.relative_logits.shift_invariance": "normaliser is missing"},
     ),
     Mutation(
         "label smoothing spread over the other classes only", M,
@@ -143,8 +189,7 @@ MUTATIONS = [
         CE_SMOOTHING_AND_LOSS,
         CE_SMOOTHING_AND_LOSS.replace("        targets = (1.0", "        smoothed = (1.0").replace(
             "-np.sum(targets * log_p)", "-np.sum(smoothed * log_p)"),
-        {"losses.ce.label_smoothing": "without label smoothing",
-         "losses.ce.finite_differences": "not the derivative"},
+        {"losses.ce.label_smoothing_backward": "without label smoothing"},
     ),
     Mutation(
         "probability targets reduced to their argmax (one-hot vs labels)", M,
@@ -157,7 +202,7 @@ MUTATIONS = [
         "BCE in the naive log-sigmoid form", M,
         "pieces = np.maximum(Z, 0.0) - Z * Y + np.log1p(small)",
         "pieces = -Y * np.log(probabilities) - (1 - Y) * np.log(1 - probabilities)",
-        {"losses.bce.extreme_values": "stable form", "losses.bce.no_overflow_warnings": "np.log was given 0"},
+        {"losses.bce.large_logits": "stable form", "losses.bce.no_overflow_warnings": "np.log was given 0"},
     ),
     Mutation(
         "BCE sigmoid as 1 / (1 + exp(-z))", M,
@@ -177,7 +222,7 @@ MUTATIONS = [
         "d_var = 0.5 * (1.0 / cache.variance - cache.residual**2 / cache.variance**2) / N",
         "d_var = np.where(cache.variance > self.eps, "
         "0.5 * (1.0 / cache.variance - cache.residual**2 / cache.variance**2) / N, 0.0)",
-        {"losses.gaussian_nll.clamp": "passes the gradient through"},
+        {"losses.gaussian_nll.clamp_gradient": "passes the gradient through"},
     ),
     Mutation(
         "variance gradient without the square", M,
@@ -192,7 +237,7 @@ MUTATIONS = [
         "        if self.full:\n            pieces = pieces + 0.5 * math.log(2.0 * math.pi)\n" + GAUSSIAN_RETURN,
         GAUSSIAN_RETURN.replace(
             "residual.shape[0])", "residual.shape[0] + (0.5 * math.log(2.0 * math.pi) if self.full else 0.0))"),
-        {"losses.gaussian_nll.forward": "belongs to every element",
+        {"losses.gaussian_nll.full": "belongs to every element",
          "losses.gaussian_mle.unit_variance": "belongs to every element"},
     ),
     Mutation(
@@ -206,6 +251,6 @@ MUTATIONS = [
         "GaussianNLLGradients(mu=cache.residual / cache.variance / N",
         "GaussianNLLGradients(mu=-cache.residual / cache.variance / N",
         {"losses.gaussian_nll.backward": "opposite sign",
-         "losses.gaussian_mle.learned_variance": "check the signs"},
+         "losses.gaussian_mle.learned_variance": "sign"},
     ),
 ]
