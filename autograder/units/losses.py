@@ -9,12 +9,19 @@ ids ``losses.<part>.<aspect>``:
   on inputs built away from the kinks (L1 at r = 0, Huber at |r| = delta) and from the variance clamp;
 * ``contract``: forward returns a Python float, and neither forward nor backward modifies an argument.
 
-Extra checks pin what is special to a loss: the L1 subgradient at 0, CE's probability targets, label
-smoothing and extreme logits, BCE at extreme logits and without overflow warnings, the clamp of the
-Gaussian NLL's variance (and torch's straight-through gradient there). Three parts grade the lecture
-note's remarks with the given helpers of the student's file: ``outliers`` (L1 vs L2 on data with
-outliers), ``relative_logits`` (CE sees only relative logits, and stays finite at +-1e4) and
-``gaussian_mle`` (unit variance gives MSE/2 plus a constant; a learned variance tracks the noise).
+Extra checks pin what is special to a loss, **one convention or edge case per check** so that
+partial work earns partial credit and each mistake gets its own signal: the L1 subgradient at 0,
+Huber's delta (forward and backward apart); cross-entropy's probability targets, label smoothing
+(forward, backward, and of probability targets), huge logit gaps, the exact log of tiny
+probabilities and the per-row max, each on integer labels unless the concept is the targets; BCE's
+probability targets and extreme logits; the Gaussian NLL's unit variance, ``full``, the clamp of
+the variance and torch's straight-through gradient there. Where the concept lives in the forward
+pass, its check compares the forward only (``FORWARD``), so that a mistake of the plain backward
+costs ``backward`` and not every convention. Three parts grade the lecture note's remarks with the
+given helpers of the student's file: ``outliers`` (L1 vs L2 on data with outliers),
+``relative_logits`` (CE sees only relative logits, and stays finite without warnings at gaps of
+1e4) and ``gaussian_mle`` (unit variance gives MSE/2 plus a constant; a learned variance tracks the
+noise).
 
 Every input comes from an explicit seed: public seeds below 1000. The hidden checks (seeds from
 9000) are declared apart, in the package of hidden checks, which the student release leaves out.
