@@ -14,7 +14,7 @@ from autograder.units import optimizers as unit
 from autograder.units.instructor import optimizers as simulator
 
 from .conftest import SOLUTIONS, assert_caught_with_hints, load_reference, results_by_id
-from .corpus.optimizers import MUTATIONS
+from .corpus.optimizers import LOSES_EXACTLY, MUTATIONS
 
 reference = load_reference("optimizers")
 OPTIMIZER_PARTS = ["sgd", "momentum", "nag", "adagrad", "adadelta", "rmsprop", "adam", "adamw"]
@@ -60,6 +60,25 @@ def test_an_options_cases_set_only_that_option():
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.name for m in MUTATIONS])
 def test_buggy_variant_loses_points_with_the_right_hint(mutation, tmp_path):
     assert_caught_with_hints(mutation, tmp_path, parts=["optimizers"])
+
+
+EXACT_VARIANTS = [m for m in MUTATIONS if m.name in LOSES_EXACTLY]
+
+
+def test_the_exact_variants_exist():
+    assert len(EXACT_VARIANTS) == len(LOSES_EXACTLY)
+
+
+@pytest.mark.parametrize("mutation", EXACT_VARIANTS, ids=[m.name for m in EXACT_VARIANTS])
+def test_a_correct_plain_optimizer_loses_exactly_its_option_checks(mutation, tmp_path):
+    """The review's case: options ignored, the plain algorithm right. Every plain check (trajectory,
+    contract, validation, convergence, hidden defaults) passes; exactly the ignored options' checks
+    (public and hidden) fail, each with its own hint (the corpus test checks the hints). Likewise the
+    textbook momentum (lr inside the buffer) loses only the checks under a schedule."""
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=["optimizers"])
+    failed = {result.id for result in report.results if not result.passed}
+    assert failed == set(mutation.must_fail)
+    assert report.max_score - report.score == len(mutation.must_fail)  # one point per concept
 
 
 def trajectory_checks(spec):

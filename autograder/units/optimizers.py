@@ -205,7 +205,8 @@ SPECS = (
                    Option("centered", {"centered": True}, "centered=True"), _decay()),
                   (_NEGATIVE_LR, ({"alpha": 1.0}, "alpha outside [0, 1)"), ({"momentum": -0.9}, "a negative momentum")),
                   {"lr": 0.01}, 500,
-                  ("lr_twice", "eps_inside", "no_sqrt", "keras_alpha", "centered_ignored", "no_weight_decay"), 1e-2),
+                  ("lr_twice", "eps_inside", "no_sqrt", "keras_alpha", "centered_ignored", "momentum_ignored",
+                   "no_weight_decay"), 1e-2),
     OptimizerSpec("adam", "Adam", {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False},
                   {"quadratic": 0.05, "rosenbrock": 2e-2, "softmax": 0.05},
                   (Option("betas", {"betas": (0.8, 0.99)}, "betas=(0.8, 0.99) (not the default)"), _eps(0.5),
@@ -222,7 +223,8 @@ SPECS = (
                    Option("weight_decay", {"weight_decay": 0.5}, "weight_decay=0.5 (decoupled)")),
                   (_NEGATIVE_LR, ({"betas": (0.9, 1.0)}, "beta2 = 1, outside [0, 1)"), _NEGATIVE_DECAY),
                   {"lr": 0.05, "weight_decay": 0.0}, 500,
-                  ("lr_twice", "no_bias_correction", "eps_inside", "no_sqrt", "adamw_l2", "adamw_decay_without_lr")),
+                  ("lr_twice", "no_bias_correction", "eps_inside", "no_sqrt", "amsgrad_ignored", "adamw_l2",
+                   "adamw_decay_without_lr")),
 )
 SPEC_BY_PART = {spec.part: spec for spec in SPECS}
 
@@ -248,6 +250,8 @@ MISTAKE_HINTS = {
                           "(t = 1 at the first step); without it the first steps have the wrong size.",
     "eps_before_correction": "eps is added before the bias correction of v (TensorFlow's \"epsilon hat\"); "
                              "torch divides v by (1 - beta2**t) first: sqrt(v_hat) + eps.",
+    "momentum_ignored": "momentum is ignored: with momentum > 0, keep a buffer b <- momentum * b + g / d "
+                        "(b starts at 0) and step p <- p - lr * b.",
     "amsgrad_ignored": "amsgrad=True is ignored: keep v_max = max(v_max, v) and use it in place of v.",
     "adamw_l2": "the weight decay is added to the gradient (Adam's L2 penalty); AdamW decouples it: "
                 "p <- p * (1 - lr * weight_decay) before the Adam step, with the plain gradient.",
@@ -258,8 +262,8 @@ MISTAKE_HINTS = {
     "textbook_momentum": "lr is inside the momentum buffer (v <- momentum * v + lr * g, the CS231n / Sutskever "
                          "form): that equals torch's steps only while lr is constant; once a schedule changes "
                          "lr they differ. Keep lr outside the buffer: b <- momentum * b + g, then p <- p - lr * b.",
-    "no_sqrt": "the denominator has no square root: divide by sqrt(v) + eps (the root of the running "
-               "average of g**2), not by v + eps.",
+    "no_sqrt": "the denominator has no square root: divide by sqrt(v) + eps, where v accumulates g**2 "
+               "(Adagrad's sum, the running average of RMSprop and Adam), not by v + eps.",
 }
 
 BIAS_T0_HINT = (
@@ -299,7 +303,8 @@ def _state_fields(state) -> dict[str, np.ndarray]:
         if isinstance(value, (int, float, np.integer, np.floating)) or (
             isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number)
         ):
-            fields[name] = np.asarray(value, dtype=np.float64).ravel()
+            # a copy: an in-place update (state.sum += g * g) must not rewrite the earlier snapshots
+            fields[name] = np.array(value, dtype=np.float64).ravel()
     return fields
 
 
@@ -370,7 +375,9 @@ class TrajectoryCheck(ReferenceCheck):
         if public:
             moved = np.linalg.norm(received[first] - received[first - 1]) if first else 0.0
             wanted = np.linalg.norm(expected[first] - expected[first - 1]) if first else 0.0
-            if first and wanted > 0 and np.isfinite(moved):
+            if first and wanted > 0 and moved == 0:
+                details.append(f"step {first} did not move the parameters at all (the reference's step did)")
+            elif first and wanted > 0 and np.isfinite(moved):
                 details.append(f"step {first} moved {moved / wanted:.3g} times as far as the reference's step")
             column = int(np.argmax(bad[first]))
             details.append(f"at step {first}, entry {column} of the flattened parameters: expected {expected[first, column]:.6g}, "

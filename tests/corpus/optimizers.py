@@ -21,10 +21,11 @@ MUTATIONS = [
         {"optimizers.sgd.trajectory": "applied twice"},
     ),
     Mutation(
-        "SGD: weight decay ignored", M,
+        "SGD: plain, weight decay ignored", M,
         "            if self.weight_decay != 0.0:\n                g = g + self.weight_decay * p\n            p -= self.lr * g\n",
         "            p -= self.lr * g\n",
-        {"optimizers.sgd.weight_decay": "weight_decay is ignored"},
+        {"optimizers.sgd.weight_decay": "weight_decay is ignored",
+         "optimizers.sgd.hidden_weight_decay": "weight_decay is ignored"},
     ),
     Mutation(
         "SGD: a new array instead of an in-place update", M,
@@ -212,7 +213,8 @@ MUTATIONS = [
         "            else:\n"
         "                state.momentum_buffer = self.momentum * state.momentum_buffer + self.lr * g\n"
         "            p -= self.lr * g + self.momentum * state.momentum_buffer\n",
-        {"optimizers.nag.lr_schedule": "lr is inside the momentum buffer"},
+        {"optimizers.nag.lr_schedule": "lr is inside the momentum buffer",
+         "optimizers.nag.hidden_lr_schedule": "lr is inside the momentum buffer"},
     ),
     Mutation(
         "RMSprop: no square root in the denominator", M,
@@ -232,6 +234,71 @@ MUTATIONS = [
         "p -= lr_t * g / (np.sqrt(state.sum) + self.eps)",
         "p -= lr_t * g / (state.sum + self.eps)",
         {"optimizers.adagrad.trajectory": "has no square root"},
+    ),
+    # A correct plain optimizer that ignores every option (the arguments accepted, never used): it
+    # must earn every plain check and lose exactly its option checks, public and hidden
+    # (tests/test_unit_optimizers.py compares the failing checks with must_fail's keys).
+    Mutation(
+        "Momentum: plain, ignoring dampening and weight_decay", M,
+        "            if self.weight_decay != 0.0:\n"
+        "                g = g + self.weight_decay * p\n"
+        "            if state.momentum_buffer is None:\n"
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
+        "            if state.momentum_buffer is None:\n"
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + g\n",
+        {"optimizers.momentum.dampening": "dampening is ignored",
+         "optimizers.momentum.hidden_dampening": "dampening is ignored",
+         "optimizers.momentum.weight_decay": "weight_decay is ignored",
+         "optimizers.momentum.hidden_weight_decay": "weight_decay is ignored"},
+    ),
+    Mutation(
+        "RMSprop: plain, ignoring weight_decay, centered and momentum", M,
+        "            if self.weight_decay != 0.0:\n"
+        "                g = g + self.weight_decay * p\n"
+        "            state.square_avg = alpha * state.square_avg + (1.0 - alpha) * g * g\n"
+        "            if self.centered:\n"
+        "                state.grad_avg = alpha * state.grad_avg + (1.0 - alpha) * g\n"
+        "                denominator = np.sqrt(state.square_avg - state.grad_avg * state.grad_avg) + self.eps\n"
+        "            else:\n"
+        "                denominator = np.sqrt(state.square_avg) + self.eps\n"
+        "            if self.momentum > 0.0:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + g / denominator\n"
+        "                p -= self.lr * state.momentum_buffer\n"
+        "            else:\n"
+        "                p -= self.lr * g / denominator\n",
+        "            state.square_avg = alpha * state.square_avg + (1.0 - alpha) * g * g\n"
+        "            p -= self.lr * g / (np.sqrt(state.square_avg) + self.eps)\n",
+        {"optimizers.rmsprop.centered": "centered=true is ignored",
+         "optimizers.rmsprop.hidden_centered": "centered=true is ignored",
+         "optimizers.rmsprop.momentum": "momentum is ignored",
+         "optimizers.rmsprop.hidden_momentum": "momentum is ignored",
+         "optimizers.rmsprop.weight_decay": "weight_decay is ignored",
+         "optimizers.rmsprop.hidden_weight_decay": "weight_decay is ignored"},
+    ),
+    Mutation(
+        "Adam: plain, ignoring weight_decay and amsgrad", M,
+        "            elif self.weight_decay != 0.0:\n"
+        "                g = g + self.weight_decay * p\n"
+        "            state.exp_avg = beta1 * state.exp_avg + (1.0 - beta1) * g\n"
+        "            state.exp_avg_sq = beta2 * state.exp_avg_sq + (1.0 - beta2) * g * g\n"
+        "            second_moment = state.exp_avg_sq\n"
+        "            if self.amsgrad:\n"
+        "                state.max_exp_avg_sq = np.maximum(state.max_exp_avg_sq, state.exp_avg_sq)\n"
+        "                second_moment = state.max_exp_avg_sq\n",
+        "            state.exp_avg = beta1 * state.exp_avg + (1.0 - beta1) * g\n"
+        "            state.exp_avg_sq = beta2 * state.exp_avg_sq + (1.0 - beta2) * g * g\n"
+        "            second_moment = state.exp_avg_sq\n",
+        {"optimizers.adam.weight_decay": "weight_decay is ignored",
+         "optimizers.adam.hidden_weight_decay": "weight_decay is ignored",
+         "optimizers.adam.amsgrad": "amsgrad=true is ignored",
+         "optimizers.adam.hidden_amsgrad": "amsgrad=true is ignored",
+         # AdamW runs the same step (its decoupled decay is kept, so only amsgrad is lost there)
+         "optimizers.adamw.amsgrad": "amsgrad=true is ignored",
+         "optimizers.adamw.hidden_amsgrad": "amsgrad=true is ignored"},
     ),
     Mutation(
         "StepLR: one epoch early", M,
@@ -258,3 +325,14 @@ MUTATIONS = [
         {"optimizers.schedules.cosine": "lr does not match the reference"},
     ),
 ]
+
+#: variants whose must_fail lists *every* check they fail: a correct plain optimizer ignoring its
+#: options, and the textbook momentum (lr inside the buffer), equal to torch's while lr is constant
+LOSES_EXACTLY = (
+    "SGD: plain, weight decay ignored",
+    "Momentum: plain, ignoring dampening and weight_decay",
+    "RMSprop: plain, ignoring weight_decay, centered and momentum",
+    "Adam: plain, ignoring weight_decay and amsgrad",
+    "Momentum: lr inside the buffer (CS231n's v = mu v + lr g)",
+    "NAG: lr inside the buffer (CS231n's form)",
+)

@@ -100,7 +100,7 @@ def _simulated_update(part: str, hp, lr: float, s, p: np.ndarray, g: np.ndarray,
         mean_square = s.v - s.m * s.m if centered else s.v
         root = (np.sqrt(mean_square + hp.eps) if mistake == "eps_inside" else mean_square + hp.eps
                 if mistake == "no_sqrt" else np.sqrt(mean_square) + hp.eps)
-        if hp.momentum > 0.0:
+        if hp.momentum > 0.0 and mistake != "momentum_ignored":
             s.u = hp.momentum * s.u + g / root
             p -= lr * s.u
         else:
