@@ -9,7 +9,7 @@ from autograder import api
 from autograder.units import UNITS
 
 from .conftest import SOLUTIONS, assert_caught_with_hints, results_by_id
-from .corpus.linear import MUTATIONS
+from .corpus.linear import CORRECT_VARIANTS, MUTATIONS
 
 
 def test_unit_has_six_parts():
@@ -32,3 +32,33 @@ def test_failing_dependency_is_named_in_dependent_checks(tmp_path):
     history = results_by_id(report)["linear.fit.history"]
     assert not history.passed and history.failing_dependencies == ("linear.gradients",)
     assert "fix that first" in "\n".join(history.feedback_lines())
+
+
+@pytest.mark.parametrize("part, variant", CORRECT_VARIANTS, ids=[v.name for _, v in CORRECT_VARIANTS])
+def test_correct_but_unusual_code_keeps_every_point_of_its_part(part, variant, tmp_path):
+    report = api.grade(variant.apply(SOLUTIONS, tmp_path / "s"), parts=[part])
+    assert report.results and all(r.passed for r in report.results), [(r.id, r.message) for r in report.results
+                                                                      if not r.passed]
+
+
+def test_predict_returning_a_list_costs_the_contract_check_only(tmp_path):
+    """The value checks convert what predict returns, so a list of the right numbers passes them;
+    the contract check sees the type itself."""
+    mutation = next(m for m in MUTATIONS if m.name == "predict returns a Python list")
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=["linear.predict"])
+    assert {r.id for r in report.results if not r.passed} == {"linear.predict.returns_array"}
+
+
+@pytest.mark.parametrize("kind, dtype, fragment", [
+    ("builtins.tuple", "", "returned a tuple"),
+    ("numpy.matrix", "float64", "not np.matrix"),
+    ("numpy.ndarray", "float32", "dtype float32"),
+    ("numpy.ndarray", "int64", "dtype int64"),
+    ("numpy.float64", "float64", "returned a numpy.float64"),
+])
+def test_predict_contract_judge_names_what_came_back(kind, dtype, fragment):
+    check = next(c for c in UNITS["linear"].checks if c.id == "linear.predict.returns_array")
+    verdict = check.judge({"type": kind, "dtype": dtype}, None)
+    assert not verdict.passed and fragment in f"{verdict.message} {verdict.hint}"
+    assert check.judge({"type": "numpy.ndarray", "dtype": "float64"}, None).passed
+    assert not check.judge({}, None).passed  # no evidence, no points

@@ -4,6 +4,9 @@ away from kinks, trusted stand-in layers that are right, training exercises with
 
 from __future__ import annotations
 
+import sys
+import types
+
 import numpy as np
 import pytest
 
@@ -25,7 +28,7 @@ from .conftest import (
     load_reference,
     results_by_id,
 )
-from .corpus.mlp import MUTATIONS
+from .corpus.mlp import CORRECT_VARIANTS, MUTATIONS
 
 reference = load_reference("mlp")
 
@@ -36,8 +39,8 @@ HIDDEN_PARTS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "soft
                 "residual")
 
 
-def test_unit_is_worth_84_points():
-    assert sum(check.points for check in UNITS["mlp"].checks) == 84
+def test_unit_is_worth_87_points():
+    assert sum(check.points for check in UNITS["mlp"].checks) == 87
 
 
 def test_unit_has_the_promised_parts_and_hidden_checks():
@@ -82,6 +85,46 @@ def test_corpus_is_large_enough_and_covers_every_part():
 def test_buggy_variant_loses_points_with_the_right_hint(mutation, tmp_path):
     # Only the parts the variant must fail (their checks run the code the variant changed).
     assert_caught_with_hints(mutation, tmp_path, parts=sorted({part_of(check_id) for check_id in mutation.must_fail}))
+
+
+@pytest.mark.parametrize("part, variant", CORRECT_VARIANTS, ids=[v.name for _, v in CORRECT_VARIANTS])
+def test_correct_but_unusual_code_keeps_every_point_of_its_part(part, variant, tmp_path):
+    report = api.grade(variant.apply(SOLUTIONS, tmp_path / "s"), parts=[part])
+    assert report.results and all(r.passed for r in report.results), [(r.id, r.message) for r in report.results
+                                                                      if not r.passed]
+
+
+@pytest.mark.parametrize("part", ["mlp.relu", "mlp.leaky_relu"])
+def test_derivative_at_zero_is_its_own_check(part, tmp_path):
+    """One check, one concept: taking the other side of the kink (X >= 0) costs at_zero and nothing
+    else, since every other check of the part keeps its inputs off 0."""
+    mutation = next(m for m in MUTATIONS if m.name.startswith(("ReLU" if part == "mlp.relu" else "LeakyReLU")
+                                                               + " derivative 1 at x = 0"))
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=[part])
+    failed = {r.id for r in report.results if not r.passed}
+    assert failed == {f"{part}.at_zero"}
+    check = next(c for c in UNITS["mlp"].checks if c.id == f"{part}.at_zero")
+    X = check.case.inputs["X"]
+    assert np.any((X == 0) & ~np.signbit(X)) and np.any((X == 0) & np.signbit(X))  # 0.0 and -0.0
+    assert np.min(np.abs(X[X != 0])) >= 0.1
+    assert not check.judge({}, None).passed  # no evidence, no points
+
+
+def test_depth_exercise_fails_a_residual_backward_without_the_skip_gradient(tmp_path):
+    """Graded alone (so no other part's failure explains it), the depth exercise itself sees the
+    missing "+ dY": the residual network still fits sin(x), but its first layer never learns."""
+    mutation = next(m for m in MUTATIONS if m.name == "Residual backward without the skip path")
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=["mlp.depth"])
+    depth = results_by_id(report)["mlp.depth.residual_vs_plain"]
+    assert not depth.passed and "first linear layer barely learned" in depth.message.lower()
+    assert "the skip path's gradient is missing in residual.backward" in depth.hint.lower()
+
+
+def test_hard_coded_slope_costs_the_slope_check_only(tmp_path):
+    mutation = next(m for m in MUTATIONS if m.name == "LeakyReLU with a hard-coded slope")
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=["mlp.leaky_relu"])
+    public_failed = {r.id for r in report.results if not r.passed and not r.id.endswith(".hidden")}
+    assert public_failed == {"mlp.leaky_relu.slope"}
 
 
 def test_failing_dependency_is_named_in_dependent_checks(tmp_path):
@@ -189,3 +232,29 @@ def test_depth_exercise_separates_residual_from_plain_for_other_seeds(seed):
         errors[residual] = reference.mse(model.forward(X), Y) / variance
     assert errors[True] < 0.5 * unit.RESIDUAL_TARGET
     assert errors[False] > unit.PLAIN_STALLED
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_depth_exercise_sees_whether_the_gradient_reaches_the_first_layer(seed):
+    """The residual network's first layer moves 100 times more than the threshold; with a Residual
+    whose backward drops "+ dY" (which still fits sin(x) through the forward skip path) it does not
+    move at all, no more than the plain network's."""
+    X, Y = unit._curve("sin")
+    src = (SOLUTIONS / "mlp.py").read_text()
+    moved = {}
+    for name, backward in (("right", None), ("no skip", "return self.inner.backward(dY)")):
+        module = reference
+        if backward is not None:
+            module = types.ModuleType("reference_mlp_no_skip")
+            sys.modules[module.__name__] = module  # (dataclasses look their module up)
+            source = src.replace("return dY + self.inner.backward(dY)", backward)
+            exec(compile(source, "mlp_no_skip.py", "exec"), module.__dict__)
+        model = module.deep_mlp(1, unit.DEPTH_WIDTH, unit.DEPTH, 1, "sigmoid", np.random.default_rng(seed),
+                                residual=True)
+        start = model.parameters()[0].copy()
+        module.train_mse(model, X, Y, unit.DEPTH_LR, unit.DEPTH_STEPS)
+        moved[name] = unit._first_layer_moved({"r/W1_start": start, "r/W1_end": model.parameters()[0]}, "r")
+        if backward is not None:  # the loss alone cannot tell: it still fits
+            assert module.mse(model.forward(X), Y) < unit.RESIDUAL_TARGET * float(np.var(Y))
+    assert moved["right"] > 100 * unit.FIRST_LAYER_MOVED
+    assert moved["no skip"] < 1e-6 * unit.FIRST_LAYER_MOVED

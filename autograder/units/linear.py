@@ -2,7 +2,9 @@
 
 Parts and what each check asks (ids are ``linear.<part>.<aspect>``):
 
-* ``predict``: Y_hat = X @ W + b on several shapes, hidden shapes too; inputs left unchanged.
+* ``predict``: Y_hat = X @ W + b on several shapes, hidden shapes too; the result is a float64 numpy
+  array (not a list: the value checks convert what they get, so this is a check of its own); inputs
+  left unchanged.
 * ``loss``: the note's MSE (sum over outputs, mean over samples), also on huge values.
 * ``gradients``: dW and db against the reference, and against finite differences of the student's
   own forward pass.
@@ -138,6 +140,32 @@ def _call_collapse(impl, x):
     result = _function(impl, "collapse_linear_stack")(x["weights"], x["biases"])
     W, b = expect_tuple(result, ("W", "b"), "collapse_linear_stack")
     return {"W": W, "b": b}
+
+
+def _run_predict_type(impl, x):
+    """What predict returns, as it is: its type and dtype (the value checks convert the result to an
+    array before comparing, so a list of the right numbers would pass them)."""
+    result = _function(impl, "predict")(x["X"], x["W"], x["b"])
+    kind = type(result)
+    return {"type": f"{kind.__module__}.{kind.__qualname__}", "dtype": str(getattr(result, "dtype", ""))}
+
+
+def _assess_predict_type(facts, inputs) -> Verdict:
+    kind, dtype = str(facts.get("type", "")), str(facts.get("dtype", ""))
+    if kind == "numpy.ndarray" and dtype == "float64":
+        return Verdict.ok()
+    if kind != "numpy.ndarray":
+        name = kind.removeprefix("builtins.")
+        hint = ("return the numpy array itself: X @ W + b already is one. A Python list (from .tolist(), or "
+                "rows appended in a loop) breaks the code that uses the predictions as an array "
+                "(Y_hat - Y, Y_hat.shape).")
+        if kind == "numpy.matrix":
+            hint = "use plain numpy arrays (np.ndarray), not np.matrix: `*` means something else for matrices."
+        return Verdict(False, f"predict returned a {name}, expected a numpy array (np.ndarray) of float64", hint)
+    return Verdict(
+        False, f"predict returned an array of dtype {dtype}, expected float64",
+        "keep everything float64 (the convention of linear_model.py): no astype(np.float32) or int arrays.",
+    )
 
 
 # ----------------------------------------------------------------------------- known mistakes
@@ -412,6 +440,14 @@ UNIT = Unit(
             call=_call_predict,
             cases=PUBLIC_CASES,
             known_mistakes=PREDICT_MISTAKES,
+        ),
+        PropertyCheck(
+            "linear.predict.returns_array",
+            description="predict returns a numpy array (np.ndarray) of float64, not a list",
+            points=1,
+            run=_run_predict_type,
+            assess=_assess_predict_type,
+            case=PUBLIC_CASES[0],
         ),
         InputsUnchangedCheck(
             "linear.predict.inputs_unchanged",

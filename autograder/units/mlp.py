@@ -9,7 +9,9 @@ with points and the mistakes each hint detects):
   contract (order, live arrays), inputs left unchanged.
 * ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``, ``gelu``, ``softmax``: forward and backward
   against the reference, a gradient check, inputs left unchanged; sigmoid, tanh and softmax also at
-  |x| = 1000 (exact values, and no overflow warning).
+  |x| = 1000 (exact values, and no overflow warning); ReLU and LeakyReLU also at inputs exactly 0 (the
+  kink, where the course uses torch's derivative: 0, resp. negative_slope), and LeakyReLU with a
+  slope of its own (0.2), each in a check of its own.
 * ``sequential``: Sequential's forward, backward (against the reference and by a gradient check)
   and parameter lists, checked with trusted stand-in layers of the grader (so these checks do not
   depend on the student's other layers), and the property that its backward equals the chain of
@@ -19,14 +21,18 @@ with points and the mistakes each hint detects):
   parameters() / gradients() are f's.
 * ``linear_stack``: the exercise "a stack of linear layers is one linear layer".
 * ``universal``: the exercise "one hidden layer approximates sin(x) (and a bumpier function)".
-* ``depth``: the exercise "a residual MLP of depth 20 trains where the plain one stalls".
+* ``depth``: the exercise "a residual MLP of depth 20 trains where the plain one stalls", built by the
+  given ``deep_mlp`` from the student's own Linear, Sigmoid, Sequential and Residual: the residual
+  network must fit sin(x) *and* its first layer must learn (the "+ dY" of Residual.backward carries
+  the gradient there), while the plain one stalls.
 
 The layers are built in the sandbox through ``impl.function("mlp", "Linear")`` etc. Reference
 comparisons set W and b from the case inputs, so they never depend on the random initialisation,
 which is graded on its own by statistics. Gradient checks treat the input X and every parameter as
 variables of the scalar objective ``sum(forward(X) * R)`` for a fixed random R, whose gradient is
 exactly what ``backward(R)`` returns. Inputs of the elementwise layers with a kink (ReLU, LeakyReLU)
-are kept at least 0.1 away from 0, so finite differences never step across it.
+are kept at least 0.1 away from 0, so finite differences never step across it; the value at exactly 0
+is graded apart (``at_zero``), without finite differences.
 
 Every input comes from an explicit seed: public seeds below 1000. The hidden checks (seeds from
 9000) are declared apart, in the package of hidden checks, which the student release leaves out.
@@ -626,6 +632,13 @@ ACTIVATION_MISTAKES: dict[str, tuple[KnownMistake, ...]] = {
         ),
         KnownMistake(
             "dX",
+            "the chain rule through u is missing (the lesson's \"usual mistake\"): t = tanh(u(x)), so "
+            "dt/dx = (1 - t**2) * du/dx, and the second term needs the factor du/dx = "
+            "sqrt(2/pi) * (1 + 3 * 0.044715 * x**2) (GELU_SCALE * (1 + 3 * GELU_CUBIC * x**2)).",
+            lambda x, e: x["dY"] * _gelu_derivative(x["X"], du=1.0),
+        ),
+        KnownMistake(
+            "dX",
             "du/dx is missing the cubic term's 3 * 0.044715 * x**2: du/dx = sqrt(2/pi) * (1 + 3 * 0.044715 * x**2).",
             lambda x, e: x["dY"] * _gelu_derivative(x["X"], du=GELU_SCALE),
         ),
@@ -722,6 +735,68 @@ def _no_warnings_check(id: str, name: str, case: Case, **common) -> NoWarningsCh
     )
 
 
+# ---- the kink at exactly 0: a documented convention, graded on its own
+
+
+def _kink_case(seed: int, **extra) -> Case:
+    """Inputs of which about a third are exactly 0.0 or -0.0; the rest are at least 0.1 away from 0."""
+    rng = np.random.default_rng(seed)
+    X = 2.0 * rng.standard_normal((6, 5))
+    X = np.sign(X) * (0.1 + np.abs(X))
+    zero = rng.random(X.shape) < 0.35
+    zero[0, 0] = zero[1, 1] = True  # at least one 0.0 and one -0.0
+    X[zero] = 0.0
+    X[1, 1] = -0.0
+    label = "N=6, D=5, some inputs exactly 0" + "".join(f", {key}={value}" for key, value in extra.items())
+    return Case(label, {"X": X, "dY": rng.standard_normal(X.shape), **extra}, batch_size=6)
+
+
+#: the derivative each kinked layer uses at exactly x = 0 (the module's docstrings; torch does the same)
+KINK_CONVENTION = {
+    "ReLU": ("0", "the mask is X > 0, not X >= 0"),
+    "LeakyReLU": ("negative_slope", "test X > 0 (not X >= 0), so that x = 0 takes the negative side"),
+}
+
+
+def _kink_derivative(name: str, x) -> np.ndarray:
+    """f'(x) elementwise with the course's value at 0 (0 for ReLU, negative_slope for LeakyReLU)."""
+    low = 0.0 if name == "ReLU" else _slope(x)
+    return np.where(x["X"] > 0, 1.0, low)
+
+
+def _at_zero_check(part: str, name: str, seed: int) -> PropertyCheck:
+    """backward at inputs exactly 0: only the entries at the kink are judged here (the others are the
+    backward check's business), so a student who picked the other side of the kink loses exactly this."""
+
+    def run(impl, x):
+        layer = _activation_layer(impl, name, x)
+        layer.forward(x["X"])
+        return {"dX": as_number_array(layer.backward(x["dY"]), "dX")}
+
+    def assess(facts, x) -> Verdict:
+        value, advice = KINK_CONVENTION[name]
+        dX, dY = np.asarray(facts.get("dX")), x["dY"]
+        expected = dY * _kink_derivative(name, x)
+        if dX.shape != expected.shape:
+            return Verdict(False, f"{name}.backward returned dX of shape {dX.shape}, expected {expected.shape}")
+        zero = x["X"] == 0
+        if allclose(dX[zero], expected[zero]):
+            return Verdict.ok()
+        message = (f"{name}.backward is wrong where the input is exactly 0 ({int(zero.sum())} of {zero.size} "
+                   f"entries); this course uses the derivative {value} at the kink x = 0, as torch does")
+        if not allclose(dX[~zero], expected[~zero]):
+            hint = f"dX is wrong away from 0 too: fix mlp.{part}.backward first."
+        elif allclose(dX[zero], dY[zero]):
+            hint = f"at x = 0 your derivative is 1; {name}'s is {value} there: {advice}."
+        else:
+            hint = f"at x = 0 use the derivative {value}: {advice}."
+        return Verdict(False, message, hint)
+
+    return PropertyCheck(f"mlp.{part}.at_zero", description=f"{name}.backward uses the derivative "
+                         f"{KINK_CONVENTION[name][0]} at inputs exactly 0 (the kink), as torch does", points=1,
+                         run=run, assess=assess, case=_kink_case(seed))
+
+
 def _activation_checks(part: str, name: str, seed: int, *, kink: bool = False, extreme: Case | None = None,
                        slope_cases: bool = False) -> list:
     forward, backward, both, gradient_problem = _activation_calls(name)
@@ -731,8 +806,6 @@ def _activation_checks(part: str, name: str, seed: int, *, kink: bool = False, e
         return _activation_case(base + index, *shape, away_from_zero=kink, **extra)
 
     public = [case(i, shape, seed) for i, shape in enumerate(ACTIVATION_SHAPES)]
-    if slope_cases:
-        public.append(case(len(public), (6, 4), seed, negative_slope=0.2))
     checks = [
         ReferenceCheck(f"mlp.{part}.forward", description=f"{name}.forward on several shapes", points=1,
                        call=forward, cases=public, known_mistakes=mistakes),
@@ -745,6 +818,14 @@ def _activation_checks(part: str, name: str, seed: int, *, kink: bool = False, e
         _unchanged_check(f"mlp.{part}.unchanged", name, lambda impl, x: _activation_layer(impl, name, x),
                          public[0], description=f"{name}.forward and backward leave X and dY unchanged", points=1),
     ]
+    if kink:
+        checks.append(_at_zero_check(part, name, seed + 10))
+    if slope_cases:  # the layer's own negative_slope, not a hard-coded 0.01: its own check
+        checks.append(ReferenceCheck(
+            f"mlp.{part}.slope", description=f"{name}(negative_slope=0.2) uses its own slope, forward and backward",
+            points=1, call=both, cases=[case(len(public), (6, 4), seed, negative_slope=0.2)],
+            known_mistakes=mistakes,
+        ))
     if extreme is not None:
         checks += [
             ReferenceCheck(f"mlp.{part}.extreme", description=f"{name} forward and backward are exact at |x| = 1000",
@@ -1376,6 +1457,13 @@ DEPTH_STEPS = 300
 #: the residual network ends at most at 0.079 (median 0.009) and the plain one never below 0.9999.
 RESIDUAL_TARGET = 0.25
 PLAIN_STALLED = 0.9
+#: How far the residual network's first Linear layer must move in training, ||W1 - W1_start|| /
+#: ||W1_start||. The point of the exercise is that the skip path's "+ dY" carries the gradient past
+#: the 20 blocks to the early layers. Over 40 seeds and three ways of drawing W (the reference's,
+#: transposed, uniform of the same variance), a correct Residual moves W1 by at least 0.013; without the "+ dY" in Residual.backward it moves by at most 5e-14
+#: (the later blocks still fit sin(x) through the forward skip path: MSE up to 0.12 x Var(y), so the
+#: loss alone cannot tell), and the plain network's by at most 4e-10.
+FIRST_LAYER_MOVED = 1e-4
 
 
 def _depth_case(seed: int) -> Case:
@@ -1389,10 +1477,22 @@ def _run_depth(impl, x):
     facts = {}
     for name, residual in (("plain", False), ("residual", True)):
         model = deep_mlp(1, DEPTH_WIDTH, DEPTH, 1, "sigmoid", np.random.default_rng(x["seed"]), residual=residual)
+        # the first layer's W (parameters() lists the first layer first): did the gradient reach it?
+        facts[f"{name}/W1_start"] = _array_list(model.parameters(), "parameters()")[0].copy()
         losses = train(model, x["X"], x["Y"], DEPTH_LR, DEPTH_STEPS)
+        facts[f"{name}/W1_end"] = _array_list(model.parameters(), "parameters()")[0].copy()
         facts[f"{name}_losses"] = as_number_array(losses, "losses").astype(np.float64).reshape(-1)
         facts[f"{name}/Y_hat"] = as_number_array(model.forward(x["X"]), "Y_hat")
     return facts
+
+
+def _first_layer_moved(facts, name: str) -> float:
+    """||W1_end - W1_start|| / ||W1_start|| of one network's first Linear layer; nan when unusable."""
+    start, end = np.asarray(facts.get(f"{name}/W1_start")), np.asarray(facts.get(f"{name}/W1_end"))
+    if start.shape != end.shape or start.size == 0 or not np.all(np.isfinite(end)):
+        return float("nan")
+    size = float(np.linalg.norm(start))
+    return float(np.linalg.norm(end - start)) / size if size > 0 else float("nan")
 
 
 def _assess_depth(facts, x) -> Verdict:
@@ -1411,6 +1511,18 @@ def _assess_depth(facts, x) -> Verdict:
             "for the residual network, " + _curve_hint(np.asarray(curves["residual"]), DEPTH_ADVICE),
             ("run `autograder check mlp.depth --plots DIR` to see both loss curves",),
             curves,
+        )
+    moved = _first_layer_moved(facts, "residual")
+    if not moved >= FIRST_LAYER_MOVED:  # (nan: W1 missing or of another shape: fail closed)
+        return Verdict(
+            False,
+            f"{setup}: the residual network fits sin(x), but its first Linear layer barely learned (its W moved by "
+            f"{moved:.2g} of its size, expected at least {FIRST_LAYER_MOVED:g}): the gradient does not get past "
+            f"the {DEPTH} blocks, exactly as in the plain network",
+            "the skip path's gradient is missing in Residual.backward: X reaches the output both directly and "
+            "through f, so dX = dY + f.backward(dY). That \"+ dY\" is what carries the gradient to the early "
+            "layers; without it only the last blocks learn.",
+            (), curves,
         )
     if plain is None or plain < PLAIN_STALLED * variance:
         shown = "not finite" if plain is None else f"{plain / variance:.3g}"
@@ -1581,7 +1693,7 @@ UNIT = Unit(
         # ------------------------------------------------------------------ exercise: depth (ResNet, 2015)
         ConvergenceCheck(
             "mlp.depth.residual_vs_plain", description=f"with the same budget, a residual MLP of depth {DEPTH} fits "
-            "sin(x) while the plain one stalls", points=3, run=_run_depth, assess=_assess_depth,
+            "sin(x), its first layer learning too, while the plain one stalls", points=3, run=_run_depth, assess=_assess_depth,
             case=_depth_case(830), timeout_s=20.0, curve_key="residual_losses",
             depends_on=("mlp.linear", "mlp.sigmoid", "mlp.sequential", "mlp.residual"),
         ),

@@ -87,6 +87,12 @@ MUTATIONS = [
         {"linear.predict.values": "bias b is missing"},
     ),
     Mutation(
+        "predict returns a Python list", M,
+        "return X @ W + b\n",
+        "return (X @ W + b).tolist()\n",
+        {"linear.predict.returns_array": "predict returned a list, expected a numpy array"},
+    ),
+    Mutation(
         "loss averaged over every element (torch's reduction)", M,
         "return float(np.sum(residual * residual) / Y.shape[0])",
         "return float(np.mean(residual * residual))",
@@ -131,4 +137,16 @@ MUTATIONS = [
         "W = 0.01 * np.random.randn(X.shape[1], Y.shape[1])",
         {"linear.fit.deterministic": "no random numbers", "linear.fit.history": "losses"},
     ),
+]
+
+
+#: Correct but unusual code, and the part whose every check it must still pass (no must_fail).
+PART = "linear.predict"
+CORRECT_VARIANTS = [
+    (PART, Mutation(
+        "predict with a Python loop over the samples (correct, slow)", M,
+        "return X @ W + b\n",
+        "rows = [X[n] @ W + b for n in range(X.shape[0])]\n"
+        "    return np.array(rows).reshape(X.shape[0], W.shape[1])\n",
+    )),
 ]

@@ -142,7 +142,19 @@ MUTATIONS = [
         "LeakyReLU with a hard-coded slope", M,
         "return np.where(positive, X, self.negative_slope * X)",
         "return np.where(positive, X, 0.01 * X)",
-        {"mlp.leaky_relu.forward": "not the one the layer was built with"},
+        {"mlp.leaky_relu.slope": "not the one the layer was built with"},
+    ),
+    Mutation(
+        "ReLU derivative 1 at x = 0 (mask X >= 0)", M,
+        "positive = X > 0\n        self.cache = ReLUCache(positive=positive)",
+        "positive = X >= 0\n        self.cache = ReLUCache(positive=positive)",
+        {"mlp.relu.at_zero": "at x = 0 your derivative is 1; relu's is 0 there: the mask is x > 0, not x >= 0"},
+    ),
+    Mutation(
+        "LeakyReLU derivative 1 at x = 0 (mask X >= 0)", M,
+        "positive = X > 0\n        self.cache = LeakyReLUCache(positive=positive)",
+        "positive = X >= 0\n        self.cache = LeakyReLUCache(positive=positive)",
+        {"mlp.leaky_relu.at_zero": "at x = 0 your derivative is 1; leakyrelu's is negative_slope there"},
     ),
     # ------------------------------------------------------------------ Sigmoid and Tanh
     Mutation(
@@ -187,6 +199,14 @@ MUTATIONS = [
         "return dY * (0.5 * (1.0 + T) + 0.5 * X * (1.0 - T * T) * du)",
         "return dY * 0.5 * (1.0 + T)",
         {"mlp.gelu.backward": "missing the term 0.5 * x * (1 - t**2) * du/dx"},
+    ),
+    Mutation(
+        "GELU derivative without the chain factor du/dx (the lesson's usual mistake)", M,
+        "return dY * (0.5 * (1.0 + T) + 0.5 * X * (1.0 - T * T) * du)",
+        "return dY * (0.5 * (1.0 + T) + 0.5 * X * (1.0 - T * T))",
+        {"mlp.gelu.backward": "the chain rule through u is missing (the lesson's \"usual mistake\")",
+         "mlp.gelu.gradcheck": "not the derivative",
+         "mlp.gelu.hidden": "dt/dx = (1 - t**2) * du/dx"},
     ),
     Mutation(
         "GELU inner derivative without the cubic term", M,
@@ -265,7 +285,10 @@ MUTATIONS = [
         "return dY + self.inner.backward(dY)",
         "return self.inner.backward(dY)",
         {"mlp.residual.forward_backward": "skip path's gradient is missing",
-         "mlp.residual.gradcheck": "not the derivative"},
+         "mlp.residual.gradcheck": "not the derivative",
+         "mlp.residual.hidden": "skip path's gradient is missing",
+         # the point of the depth exercise: without "+ dY" the early layers never learn
+         "mlp.depth.residual_vs_plain": "the skip path's gradient is missing"},
     ),
     Mutation(
         "Residual forward without the skip connection", M,
@@ -288,4 +311,31 @@ MUTATIONS = [
         "",
         {"mlp.linear_stack.rejects_activation": "raised attributeerror instead of raising typeerror"},
     ),
+]
+
+
+#: Correct but unusual code, and the part whose every check it must still pass (no must_fail).
+PART = "mlp.linear"
+CORRECT_VARIANTS = [
+    (PART, Mutation(
+        "Linear with Python loops over the samples (correct, slow)", M,
+        "        self.cache = LinearCache(X=X)\n        return X @ self.W + self.b\n",
+        "        self.cache = LinearCache(X=X)\n"
+        "        rows = []\n"
+        "        for n in range(X.shape[0]):\n"
+        "            rows.append(X[n] @ self.W + self.b)\n"
+        "        return np.array(rows).reshape(X.shape[0], self.W.shape[1])\n",
+    )),
+    (PART, Mutation(
+        "Linear backward with Python loops over the samples (correct, slow)", M,
+        "        self.dW = X.T @ dY\n        self.db = dY.sum(axis=0)\n        return dY @ self.W.T\n",
+        "        self.dW = np.zeros_like(self.W)\n"
+        "        self.db = np.zeros_like(self.b)\n"
+        "        dX = np.zeros((dY.shape[0], self.W.shape[0]))\n"
+        "        for n in range(dY.shape[0]):\n"
+        "            self.dW += np.outer(X[n], dY[n])\n"
+        "            self.db += dY[n]\n"
+        "            dX[n] = self.W @ dY[n]\n"
+        "        return dX\n",
+    )),
 ]
