@@ -635,8 +635,7 @@ def _log_of_padded_softmax(received, expected, inputs) -> bool:
 LOG_EPS_HINT = (
     "log(softmax + eps) (or a softmax clipped at eps) is off for very confident predictions: where a "
     "class has probability 1e-20 the log should be about -46, not log(eps). Use the log-softmax "
-    "log p = (Z - m) - log(sum(exp(Z - m))) with m each row's max: it is exact and needs no eps "
-    "(log-softmax, 로그 소프트맥스)."
+    "log p = (Z - m) - log(sum(exp(Z - m))) with m each row's max: it is exact and needs no eps."
 )
 LOG_EPS_MISTAKES = (KnownMistake("forward()", LOG_EPS_HINT, explains=_log_of_padded_softmax),)
 

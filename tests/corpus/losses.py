@@ -29,8 +29,8 @@ MUTATIONS = [
         "MSE averaged over every element (torch's mean)", M,
         "return float(np.sum(residual * residual) / residual.shape[0])",
         "return float(np.mean(residual * residual))",
-        {"losses.mse.forward": "divided by n*d", "losses.mse.hidden": "divided by n*d",
-         "losses.mse.finite_differences": "factor of about 3"},
+        # (finite_differences fails too: blocked by forward under Check.requires, or "a factor of about 3")
+        {"losses.mse.forward": "divided by n*d", "losses.mse.hidden": "divided by n*d"},
     ),
     Mutation(
         "MSE gradient divided by N*D", M,
