@@ -10,11 +10,14 @@ Every optimizer part (``sgd``, ``momentum``, ``nag``, ``adagrad``, ``adadelta``,
   step, how far that step moved compared with the reference, the first state variable that drifted,
   and a hint when the numbers are exactly those of a classic mistake (simulated here, in the
   trusted parent, by :func:`simulate`);
-* ``options``: the same on configurations that exercise every option (weight decay, dampening,
-  lr_decay, a large eps so that its place shows, centered, momentum, amsgrad), 100 steps;
-* ``hidden``: trajectories from hidden seeds and hyperparameters;
-* ``contract``: parameters updated in place (array identity kept), gradients untouched, one state
-  object per parameter, and a parameter's updates independent of the other parameters;
+* ``<option>`` (one check per option: ``weight_decay``, ``dampening``, ``lr_decay``, ``eps`` with a large
+  eps so that its place shows, ``centered``, ``momentum``, ``amsgrad``, ``betas``, ...): the same with that
+  one argument set and every other at its default, 100 steps; ``lr_schedule`` (Momentum, NAG) sets
+  ``optimizer.lr`` before every step, the only way to see that lr stays outside the buffer;
+* ``hidden`` and ``hidden_<option>``: the same concepts on hidden problems and values;
+* ``in_place``, ``grads_untouched``, ``state_per_parameter``: parameters updated in place (array
+  identity kept), gradients untouched, one state object per parameter and a parameter's updates
+  independent of the other parameters, each with the defaults (a plain optimizer must pass them);
 * ``validation``: bad hyperparameters raise ValueError, good ones do not;
 * ``convergence``: the optimizer reaches the minimiser of a convex quadratic within a stated budget.
 
