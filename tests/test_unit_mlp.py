@@ -39,8 +39,8 @@ HIDDEN_PARTS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "soft
                 "residual")
 
 
-def test_unit_is_worth_87_points():
-    assert sum(check.points for check in UNITS["mlp"].checks) == 87
+def test_unit_is_worth_88_points():
+    assert sum(check.points for check in UNITS["mlp"].checks) == 88
 
 
 def test_unit_has_the_promised_parts_and_hidden_checks():
@@ -118,6 +118,13 @@ def test_depth_exercise_fails_a_residual_backward_without_the_skip_gradient(tmp_
     depth = results_by_id(report)["mlp.depth.residual_vs_plain"]
     assert not depth.passed and "first linear layer barely learned" in depth.message.lower()
     assert "the skip path's gradient is missing in residual.backward" in depth.hint.lower()
+
+
+def test_random_bias_costs_the_bias_check_only(tmp_path):
+    """The initial bias is its own convention: the W statistics still earn their points."""
+    mutation = next(m for m in MUTATIONS if m.name == "bias drawn at random like W")
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "s"), parts=["mlp.linear"])
+    assert {r.id for r in report.results if not r.passed} == {"mlp.linear.init_bias"}
 
 
 def test_hard_coded_slope_costs_the_slope_check_only(tmp_path):

@@ -220,7 +220,7 @@ KURTOSIS_TOLERANCE = 0.3  # |excess kurtosis|: 0 for a normal (1 sigma about 0.0
 def _run_init(init: str, shape: tuple[int, int]):
     def run(impl, x):
         layer = _class(impl, "Linear")(shape[0], shape[1], np.random.default_rng(x["seed"]), init=init)
-        return {"W": as_number_array(layer.W, "W"), "b": as_number_array(layer.b, "b")}
+        return {"W": as_number_array(layer.W, "W")}  # b = 0 is graded on its own (mlp.linear.init_bias)
 
     return run
 
@@ -229,17 +229,15 @@ STD_FORMULA = {"he": "sqrt(2 / D_in)", "xavier": "sqrt(2 / (D_in + D_out))"}
 
 
 def _init_verdict(facts, d_in: int, d_out: int, rule: str, std: float, std_mistakes) -> Verdict:
-    W, b = np.asarray(facts["W"]), np.asarray(facts["b"])
+    W = np.asarray(facts.get("W"))
     call = f"Linear({d_in}, {d_out}, rng, init={rule!r})"
     if W.shape != (d_in, d_out):
         hint = "W must be (D_in, D_out) so that Y = X @ W + b"
         if W.shape == (d_out, d_in):
             hint = "W is transposed: here W has shape (D_in, D_out) (torch's nn.Linear stores (D_out, D_in))"
         return Verdict(False, f"{call} made W of shape {W.shape}, expected {(d_in, d_out)}", hint + ".")
-    if W.dtype != np.float64 or b.dtype != np.float64:
-        return Verdict(False, f"{call} made W of dtype {W.dtype} and b of {b.dtype}", "keep both float64.")
-    if b.shape != (d_out,) or np.any(b != 0):
-        return Verdict(False, f"{call} made b of shape {b.shape}, not all zero", "b starts at zero, shape (D_out,).")
+    if W.dtype != np.float64:
+        return Verdict(False, f"{call} made W of dtype {W.dtype}", "keep W float64.")
     if not np.all(np.isfinite(W)):
         return Verdict(False, f"{call} made W with inf or NaN entries")
     measured_std, mean = float(W.std()), float(W.mean())
@@ -303,6 +301,27 @@ def _assess_xavier(facts, inputs) -> Verdict:
     return _init_verdict(
         facts, d_in, d_out, "xavier", math.sqrt(2.0 / (d_in + d_out)), _xavier_std_mistakes(d_in, d_out)
     )
+
+
+def _run_init_bias(impl, x):
+    Linear = _class(impl, "Linear")
+    return {f"{init}/b": as_number_array(Linear(6, 5, np.random.default_rng(x["seed"]), init=init).b, "b")
+            for init in ("he", "xavier")}
+
+
+def _assess_init_bias(facts, x) -> Verdict:
+    for init in ("he", "xavier"):
+        b = np.asarray(facts.get(f"{init}/b"))
+        call = f"Linear(6, 5, rng, init={init!r})"
+        if b.shape != (5,):
+            return Verdict(False, f"{call} made b of shape {b.shape}, expected (5,)",
+                           "b has one entry per output, shape (D_out,), e.g. np.zeros(out_features).")
+        if b.dtype != np.float64:
+            return Verdict(False, f"{call} made b of dtype {b.dtype}", "keep b float64: np.zeros(out_features).")
+        if np.any(b != 0):
+            return Verdict(False, f"{call} made b with nonzero entries",
+                           "b starts at zero (np.zeros(out_features)); only W is drawn from rng.")
+    return Verdict.ok()
 
 
 def _run_init_rng(impl, x):
@@ -1558,7 +1577,7 @@ UNIT = Unit(
     checks=(
         # ------------------------------------------------------------------ Linear
         PropertyCheck(
-            "mlp.linear.init", description="Linear(400, 100, rng) draws W from N(0, 2 / D_in) (He) and b = 0",
+            "mlp.linear.init", description="Linear(400, 100, rng) draws W from N(0, 2 / D_in) (He)",
             points=2, run=_run_init("he", INIT_SHAPE), assess=_assess_he, case=Case("He", {"seed": 440}),
         ),
         PropertyCheck(
@@ -1566,6 +1585,10 @@ UNIT = Unit(
             description="Linear(300, 200, rng, init='xavier') draws W from N(0, 2 / (D_in + D_out))",
             points=1, run=_run_init("xavier", XAVIER_SHAPE), assess=_assess_xavier,
             case=Case("Xavier", {"seed": 441}),
+        ),
+        PropertyCheck(
+            "mlp.linear.init_bias", description="Linear's bias starts at zero, shape (D_out,), for either init",
+            points=1, run=_run_init_bias, assess=_assess_init_bias, case=Case("seeded", {"seed": 443}),
         ),
         PropertyCheck(
             "mlp.linear.init_rng", description="the initial weights come from the rng passed in (same seed, "

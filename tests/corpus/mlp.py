@@ -83,6 +83,12 @@ MUTATIONS = [
         {"mlp.linear.init": "uniform draw", "mlp.linear.init_xavier": "normal distribution"},
     ),
     Mutation(
+        "bias drawn at random like W", M,
+        "self.b = np.zeros(out_features)",
+        "self.b = rng.normal(0.0, std, size=out_features)",
+        {"mlp.linear.init_bias": "b starts at zero"},
+    ),
+    Mutation(
         "weights from numpy's global generator", M,
         "self.W = rng.normal(0.0, std, size=(in_features, out_features))",
         "self.W = np.random.normal(0.0, std, size=(in_features, out_features))",
