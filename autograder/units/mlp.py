@@ -760,14 +760,14 @@ def _no_warnings_check(id: str, name: str, case: Case, **common) -> NoWarningsCh
 def _kink_case(seed: int, **extra) -> Case:
     """Inputs of which about a third are exactly 0.0 or -0.0; the rest are at least 0.1 away from 0."""
     rng = np.random.default_rng(seed)
-    X = 2.0 * rng.standard_normal((6, 5))
+    X = 2.0 * rng.standard_normal((8, 5))
     X = np.sign(X) * (0.1 + np.abs(X))
     zero = rng.random(X.shape) < 0.35
     zero[0, 0] = zero[1, 1] = True  # at least one 0.0 and one -0.0
     X[zero] = 0.0
     X[1, 1] = -0.0
-    label = "N=6, D=5, some inputs exactly 0" + "".join(f", {key}={value}" for key, value in extra.items())
-    return Case(label, {"X": X, "dY": rng.standard_normal(X.shape), **extra}, batch_size=6)
+    label = "N=8, D=5, some inputs exactly 0" + "".join(f", {key}={value}" for key, value in extra.items())
+    return Case(label, {"X": X, "dY": rng.standard_normal(X.shape), **extra}, batch_size=8)
 
 
 #: the derivative each kinked layer uses at exactly x = 0 (the module's docstrings; torch does the same)
