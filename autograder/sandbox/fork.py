@@ -12,7 +12,8 @@ start a fresh Python with numpy. A child:
 
 :func:`run_tasks` runs a list of tasks (a unit's checks) in as few children as possible: the
 student's module is imported once per child instead of once per check, which is most of a check's
-cost. Each task has its own wall-clock deadline; a task that hangs, kills its child (a signal,
+cost. Each task has its own time budget (:mod:`~autograder.sandbox.clock`: computing time, not
+wall time, so a busy machine does not change a verdict); a task that hangs, kills its child (a signal,
 ``os._exit``) or sends garbage gets that outcome, and the tasks after it continue in a new child,
 so a crash or a timeout still costs exactly one check. :func:`run_isolated` is one task.
 
@@ -44,6 +45,7 @@ from typing import Callable, Mapping, Sequence
 from . import bans as bans_module
 from . import wire
 from .bans import Bans, ForbiddenCall, ForbiddenImport
+from .clock import TaskClock
 from .hiding import _libc, hide_folders
 from .loader import (
     SubmissionImportError,
@@ -105,6 +107,8 @@ class ChildOutcome:
     outputs: Mapping[str, object] = field(default_factory=dict)
     captured_output: str = ""
     seconds: float = 0.0
+    #: CPU seconds the task used (None where the platform cannot tell): what its budget counts
+    cpu_seconds: float | None = None
     unhidden_reason: str | None = None
     #: the message without anything the code's inputs could have put in it (an exception's text,
     #: a traceback): what a hidden check may show. Empty means: the message itself is safe.
@@ -118,10 +122,23 @@ _UNHIDDEN_KEY = "__unhidden__"
 _SUMMARY_KEY = "__summary__"
 _LENGTH = struct.Struct("<Q")
 _ENDINGS = {
-    Status.TIMEOUT: "timed out after {timeout:g} s (an infinite loop, or far too much work?)",
     Status.CRASHED: "",  # replaced by what the wait status says
     Status.PROTOCOL_ERROR: "the process sent back a result that is far too large",
 }
+
+
+def _ending_message(ending: Status, clock: TaskClock) -> str:
+    """What the student reads when a task ends without a result."""
+    if ending is not Status.TIMEOUT:
+        return _ENDINGS[ending]
+    if clock.expired_by == "cpu":
+        # Computing time, not wall time: the same code gets the same verdict however busy the machine.
+        return (f"timed out after {clock.budget_s:g} s of computing time "
+                "(an infinite loop, or far too much work?)")
+    if clock.load_invariant:
+        return (f"timed out after {clock.budget_s:g} s (no result while waiting or sleeping: "
+                "an endless time.sleep, or a wait for another process?)")
+    return f"timed out after {clock.budget_s:g} s (an infinite loop, or far too much work?)"
 
 
 @dataclass(frozen=True)
@@ -176,6 +193,7 @@ def _run_in_one_child(tasks, limits, student_folder, confinement):
     sys.stderr.flush()
     if confinement.hidden_folders:
         _libc()  # load it here, once, rather than in every child
+    _numeric_threadpools()  # likewise
     read_end, write_end = os.pipe()
     output_read, output_write = os.pipe()
     go_on_read, go_on_write = os.pipe()
@@ -193,11 +211,13 @@ def _run_in_one_child(tasks, limits, student_folder, confinement):
     try:
         for index, task in enumerate(tasks):
             started = time.perf_counter()
-            frame, ending = stream.next_frame(started + task.timeout_s)
+            clock = TaskClock(pid, task.timeout_s)
+            frame, ending = stream.next_frame(clock)
             if frame is None:
-                failure = (ending, _ENDINGS[ending].format(timeout=task.timeout_s))
+                failure = (ending, _ending_message(ending, clock))
                 break
-            outcome = _decode(frame, stream.end_task(student_folder), time.perf_counter() - started)
+            outcome = _decode(frame, stream.end_task(student_folder), time.perf_counter() - started,
+                              clock.cpu_used())
             stream.let_child_go_on()
             if outcome is None:
                 failure = (Status.PROTOCOL_ERROR, "the process sent back an unreadable or forged result")
@@ -219,7 +239,7 @@ def _run_in_one_child(tasks, limits, student_folder, confinement):
     return finished, ChildOutcome(status, message, captured_output=captured, seconds=time.perf_counter() - started)
 
 
-def _decode(frame: bytes, captured: str, seconds: float) -> ChildOutcome | None:
+def _decode(frame: bytes, captured: str, seconds: float, cpu_seconds: float | None) -> ChildOutcome | None:
     try:
         message = wire.decode(frame)
         status = Status(message.get(_STATUS_KEY))
@@ -235,6 +255,7 @@ def _decode(frame: bytes, captured: str, seconds: float) -> ChildOutcome | None:
         outputs,
         captured,
         seconds,
+        cpu_seconds=cpu_seconds,
         unhidden_reason=str(unhidden) if unhidden else None,
         summary=str(message.get(_SUMMARY_KEY) or ""),
     )
@@ -273,21 +294,24 @@ class _ChildStream:
         self.output_limit = output_limit
         self.current = _TaskOutput(output_limit)
 
-    def next_frame(self, deadline: float) -> tuple[bytes | None, Status]:
-        """The next frame, or (None, TIMEOUT / CRASHED) when the deadline passes or the child ends."""
+    def next_frame(self, clock: TaskClock) -> tuple[bytes | None, Status]:
+        """The next frame, or (None, TIMEOUT / CRASHED) when the task's budget (``clock``) is used up
+        or the child ends."""
+        next_poll = time.perf_counter() + clock.next_poll_in()
         while True:
             frame = self._take_frame()
             if frame is not None:
                 return frame, Status.OK
             if len(self.result_buffer) > wire.MAX_MESSAGE_BYTES:
                 return None, Status.PROTOCOL_ERROR
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return None, Status.TIMEOUT
+            if time.perf_counter() >= next_poll:
+                if clock.expired():
+                    return None, Status.TIMEOUT
+                next_poll = time.perf_counter() + clock.next_poll_in()
             watched = [self.result_fd] + ([self.output_fd] if self.output_open else [])
-            ready, _, _ = select.select(watched, [], [], remaining)
+            ready, _, _ = select.select(watched, [], [], max(0.0, next_poll - time.perf_counter()))
             if not ready:
-                return None, Status.TIMEOUT
+                continue
             if self.output_fd in ready:
                 self._read_output()
             if self.result_fd in ready:
@@ -391,8 +415,37 @@ def _run_task(task: Task, folder: Path | None) -> dict:
         return {_STATUS_KEY: status.value, _MESSAGE_KEY: text, _SUMMARY_KEY: summarize_exception(error, folder)}
 
 
+_THREADPOOLS = None
+
+
+def _numeric_threadpools():
+    """numpy's BLAS thread pools, found once in the parent (about 1 ms), limited in each child."""
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _THREADPOOLS = ThreadpoolController()
+        except Exception:  # not installed, or an unusual BLAS: children keep the default
+            _THREADPOOLS = False
+    return _THREADPOOLS
+
+
+def _single_threaded_numerics() -> None:
+    """One BLAS thread in the child. Several would spin and wait for cores, so the CPU time a
+    check uses would grow with the machine's load; one thread makes it the same idle or busy
+    (and the budget of :mod:`~autograder.sandbox.clock` fair)."""
+    pools = _numeric_threadpools()
+    if pools:
+        try:
+            pools.limit(limits=1)
+        except Exception:
+            pass
+
+
 def _become_confined_child(output_fd: int, keep: tuple[int, ...]) -> None:
     os.setpgid(0, 0)
+    _single_threaded_numerics()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     # A crash report from an inherited faulthandler (pytest, IPython) would bypass the capture.
     faulthandler.disable()
