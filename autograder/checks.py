@@ -81,6 +81,7 @@ class Check(ABC):
         visibility: Visibility = Visibility.PUBLIC,
         timeout_s: float | None = None,
         depends_on: tuple[str, ...] = (),
+        requires: tuple[str, ...] = (),
         forbidden_calls: tuple[str, ...] = (),
     ):
         if id.count(".") != 2:
@@ -93,6 +94,12 @@ class Check(ABC):
         #: parts (``unit.part``) whose student code this check also runs; when one of them fails,
         #: the feedback says to fix that first.
         self.depends_on = depends_on
+        #: check ids (``unit.part.aspect``) or parts (``unit.part``: all of its checks) that must pass
+        #: for this check to score at all: a gradient check of a forward that returns 0 with a
+        #: backward of 0 proves nothing. When one of them fails (and was graded in the same run),
+        #: this check fails "blocked: fix <part> first" with 0 points (grading.judge_submission).
+        #: They count as dependencies for the feedback too.
+        self.requires = requires
         #: dotted functions the student's code may not call in this check (e.g. numpy.linalg.lstsq)
         self.forbidden_calls = forbidden_calls
 

@@ -16,7 +16,9 @@ Hints never contain the inputs or expected values, so they are safe to show for 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -26,6 +28,24 @@ from .tolerance import DEFAULT, Tolerance, allclose, element_bounds
 
 #: How close a fitted factor must be to a named constant (N, 2, -1, ...) to be called that constant.
 FACTOR_TOLERANCE = 1e-6
+#: An unnamed factor ("off by about 3.7") is claimed only when at least this many elements of the
+#: expected output (not near 0) all carry the same ratio.
+MIN_FACTOR_EVIDENCE = 4
+#: max |received - expected| / max |expected| that float32 rounding upstream produces (see
+#: _float32_hint); float64 rounding is below 1e-12, real mistakes far above 1e-5.
+FLOAT32_ERROR = (1e-9, 1e-5)
+
+
+@contextlib.contextmanager
+def quietly():
+    """Runs the grader's own arithmetic on a student's numbers (a judge, a diagnosis) without a
+    word on stderr: NaN, inf and overflow there are expected and none of the student's business
+    (nbgrader even scores a cell 0 when anything reaches stderr). Also immune to warning filters
+    that turn warnings into errors and to ``np.seterr(all="raise")`` set by the caller."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            yield
 
 
 #: The instructor-only package (left out of the student release, like ``units.hidden``).
@@ -131,6 +151,11 @@ def diagnose(
 ) -> str | None:
     """Returns a one-sentence hint explaining ``received`` vs ``expected``, or None. ``site`` (check
     id, case index) lets instructor answers be found precomputed (:class:`InstructorAnswer`)."""
+    with quietly():  # NaN and overflow in the student's numbers must not print the grader's warnings
+        return _diagnose(received, expected, context, inputs, known_mistakes, tolerance, site)
+
+
+def _diagnose(received, expected, context, inputs, known_mistakes, tolerance, site) -> str | None:
     received = np.asarray(received)
     expected = np.asarray(expected, dtype=np.float64)
     for mistake in known_mistakes:
@@ -153,7 +178,8 @@ def diagnose(
     if received.shape != expected.shape:
         return _shape_hint(received, expected, context, tolerance)
     return (
-        _factor_hint(received, expected, context, tolerance)
+        _float32_hint(received, expected, name)
+        or _factor_hint(received, expected, context, tolerance)
         or _transpose_hint(received, expected, name, tolerance)
         or _partial_hint(received, expected, name, tolerance)
     )
@@ -176,11 +202,38 @@ def _shape_hint(received, expected, context: DiagnosisContext, tolerance) -> str
     return f"{name} has shape {got}, expected {want}."
 
 
-def _best_factor(received, expected) -> float | None:
-    denominator = float(np.sum(expected * expected))
-    if denominator == 0.0:
+def _float32_hint(received, expected, name) -> str | None:
+    """The error is the size of float32 rounding: float32 keeps 24 bits (about 7 digits), so every
+    float32 operation is off by up to 6e-8 of its operands, and a computation with a float32 array
+    anywhere (here, or upstream in a function this one calls) is off by about 1e-7..1e-6 of the
+    result's scale. No mistake of a factor, sign, term or index is that small."""
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    if scale == 0.0 or not np.isfinite(scale):
         return None
-    return float(np.sum(received * expected)) / denominator
+    error = float(np.max(np.abs(received.astype(np.float64) - expected))) / scale
+    if not FLOAT32_ERROR[0] <= error <= FLOAT32_ERROR[1]:
+        return None
+    if np.array_equal(received.astype(np.float32).astype(np.float64), received):
+        return (
+            f"{name} holds float32 numbers (converted back to float64): keep every computation in "
+            "float64 (no np.float32, no .astype(np.float32))."
+        )
+    return (
+        f"{name} differs from the reference only by about {error:.0e} of its size: that is float32 "
+        "rounding. Somewhere in this computation, or in a function it calls, an array is float32 (a "
+        "cast, np.float32, a float32 result): keep every computation in float64."
+    )
+
+
+def _best_factor(received, expected) -> float | None:
+    """The least-squares c in received ~ c * expected, computed on values divided by the scale
+    (so that values near 1e160 do not overflow into inf / inf = nan); None when there is none."""
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    if scale == 0.0 or not np.isfinite(scale):
+        return None
+    e, r = expected / scale, received.astype(np.float64) / scale
+    factor = float(np.sum(r * e)) / float(np.sum(e * e))
+    return factor if np.isfinite(factor) else None
 
 
 def _factor_hint(received, expected, context: DiagnosisContext, tolerance) -> str | None:
@@ -190,6 +243,10 @@ def _factor_hint(received, expected, context: DiagnosisContext, tolerance) -> st
     if factor is None or not allclose(received, factor * expected, tolerance):
         return None
     name, n = context.name, context.batch_size
+    # One number is always a constant multiple of another: only a named constant (matched to 1e-6)
+    # is evidence then; an arbitrary factor needs several independent elements that all agree.
+    scale = float(np.max(np.abs(expected)))
+    independent = int(np.count_nonzero(np.abs(expected) > 1e-3 * scale))
 
     def near(value: float) -> bool:
         return abs(factor - value) <= FACTOR_TOLERANCE * max(1.0, abs(value))
@@ -213,6 +270,8 @@ def _factor_hint(received, expected, context: DiagnosisContext, tolerance) -> st
         )
     if near(-2.0) or near(-0.5):
         return f"{name} has the wrong sign and is off by a factor of {abs(factor):g}."
+    if independent < MIN_FACTOR_EVIDENCE:
+        return None
     return f"{name} is off by a constant factor of about {factor:.4g}."
 
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Protocol, Sequence
 
-from .checks import Check, Outputs, Verdict
-from .results import CheckResult, Report, ResultStatus
+from .checks import Check, Outputs, Verdict, Visibility
+from .diagnosis import quietly
+from .results import CheckResult, Report, ResultStatus, redact
 from .sandbox import (
     Bans,
     ChildOutcome,
@@ -28,6 +29,7 @@ from .sandbox import (
     run_isolated,
     run_tasks,
 )
+from .sandbox.loader import parse_import_failure
 
 _STATUS_OF_OUTCOME = {
     Status.NOT_IMPLEMENTED: ResultStatus.NOT_IMPLEMENTED,
@@ -195,12 +197,19 @@ def judge_submission(
     *,
     reference: ReferenceProvider,
 ) -> Report:
-    """Phases 2 and 3: reference outputs for the checks that produced numbers, then verdicts."""
+    """Phases 2 and 3: reference outputs for the checks that produced numbers, then verdicts.
+
+    After the verdicts, in this order: a module that failed to import is reported once per unit
+    (the unit's other checks say "blocked by losses.py (syntax error, line 12)"); then a check
+    whose ``requires`` fail scores 0 ("blocked: fix <part> first"), and a failing check whose
+    ``depends_on`` parts fail gets the hint "fix <part> first: <what is wrong there>".
+    """
     needing_reference = [
         check for check in checks if check.needs_reference and outcomes[check.id].status is Status.OK
     ]
     references = reference.outputs(needing_reference) if needing_reference else {}
     results = [_result(check, outcomes[check.id], references.get(check.id)) for check in checks]
+    results = _report_import_failures_once(checks, outcomes, results)
     unhidden = sorted({o.unhidden_reason for o in outcomes.values() if o.unhidden_reason})
     notes = tuple(
         f"the reference solutions could not be hidden from the submission's code here ({reason})"
@@ -209,13 +218,87 @@ def judge_submission(
     return Report(str(Path(submission).resolve()), tuple(_note_failing_dependencies(checks, results)), notes)
 
 
+def _report_import_failures_once(
+    checks: Sequence[Check], outcomes: Mapping[str, ChildOutcome], results: list[CheckResult]
+) -> list[CheckResult]:
+    """Every check a module's import failure stopped gets ``blocked_by`` ("losses.py (syntax
+    error, line 12)"); per unit, the first of them keeps the full message, the others' message is
+    "blocked by losses.py (syntax error, line 12)" (one entry per check stays, e.g. in Gradescope)."""
+    reported: set[tuple[str, str]] = set()
+    marked = []
+    for check, result in zip(checks, results):
+        outcome = outcomes[check.id]
+        failure = parse_import_failure(outcome.message) if outcome.status is Status.IMPORT_ERROR else None
+        if failure is None:
+            marked.append(result)
+            continue
+        blocked_by = failure.short()
+        key = (check.unit, outcome.message)
+        if key in reported:
+            result = replace(result, message=f"blocked by {blocked_by}", summary="", hint=None)
+        reported.add(key)
+        marked.append(replace(result, blocked_by=blocked_by))
+    return marked
+
+
 def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResult]) -> list[CheckResult]:
-    failing_parts = {result.part for result in results if not result.passed}
+    """Applies ``Check.requires`` (blocked: 0 points) and ``Check.depends_on`` (fix-first hints).
+
+    Only results graded in this run count: a part left out of the selection is not known to fail.
+    A check stopped by an import failure, or not implemented yet, keeps its own message.
+    """
+    by_id = {result.id: result for result in results}
+    by_part: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_part.setdefault(result.part, []).append(result)
+
+    def first_failure(entry: str, own: CheckResult, other_parts_only: bool) -> CheckResult | None:
+        group = [by_id[entry]] if entry in by_id else by_part.get(entry, [])
+        return next(
+            (r for r in group if not r.passed and r.id != own.id and not (other_parts_only and r.part == own.part)),
+            None,
+        )
+
+    def named(cause: CheckResult, own: CheckResult) -> str:
+        # "linear.predict" for another part; the check itself ("mlp.linear.forward") within a part
+        return cause.id if cause.part == own.part else cause.part
+
     noted = []
     for check, result in zip(checks, results):
-        failing = tuple(part for part in check.depends_on if part in failing_parts and part != check.part)
-        noted.append(replace(result, failing_dependencies=failing) if failing and not result.passed else result)
+        if result.blocked_by or result.status is ResultStatus.NOT_IMPLEMENTED:
+            noted.append(result)
+            continue
+        blockers = [f for f in (first_failure(e, result, False) for e in check.requires) if f is not None]
+        causes = blockers + [
+            f for f in (first_failure(part, result, True) for part in check.depends_on) if f is not None
+        ]
+        parts = tuple(dict.fromkeys(named(cause, result) for cause in causes))
+        if blockers and result.status is not ResultStatus.ERROR:
+            # Scoring it would pay for a backward checked against a wrong forward (0 and 0 agree).
+            cause = named(blockers[0], result)
+            result = replace(
+                result, status=ResultStatus.FAILED, score=0.0, message=f"blocked: fix {cause} first",
+                hint=f"{cause}: {_problem_of(blockers[0], result)}", details=(), summary="",
+                failing_dependencies=parts,
+            )
+        elif causes and not result.passed:
+            result = replace(
+                result, hint=f"fix {named(causes[0], result)} first: {_problem_of(causes[0], result)}",
+                failing_dependencies=parts,
+            )
+        noted.append(result)
     return noted
+
+
+def _problem_of(cause: CheckResult, shown_in: CheckResult) -> str:
+    """What is wrong with ``cause``, as ``shown_in``'s feedback may say it: its hint (the diagnosed
+    cause) or else its message; redacted when ``cause`` is a hidden check."""
+    hidden = cause.visibility is Visibility.HIDDEN
+    text = cause.hint or (cause.summary if hidden and cause.summary else cause.message)
+    text = (text or "it fails its own checks").splitlines()[0]
+    if cause.blocked_by:
+        text = f"it is blocked by {cause.blocked_by}"
+    return redact(text) if hidden else text
 
 
 def _timeout_hint(check: Check, outcome: ChildOutcome) -> str | None:
@@ -246,7 +329,8 @@ def _result(check: Check, outcome: ChildOutcome, reference: Outputs | str | None
     if isinstance(reference, str):
         return CheckResult(status=ResultStatus.ERROR, score=0.0, message=f"grader error: {reference}", **base)
     try:
-        verdict = check.judge(outcome.outputs, reference)
+        with quietly():
+            verdict = check.judge(outcome.outputs, reference)
     except Exception as error:  # malformed numbers from the student must not stop the run
         verdict = Verdict(False, f"the result could not be graded ({type(error).__name__}: {error})")
     return CheckResult(

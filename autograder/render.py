@@ -47,6 +47,16 @@ def render_report(report: Report, *, colour: bool = False, stream: TextIO | None
     for unit_name, parts in by_unit.items():
         title = UNITS[unit_name].title if unit_name in UNITS else unit_name
         stream.write(_paint(title, "bold", colour) + "\n")
+        # A module that does not import stops many checks: its error once, here; each check below
+        # then only says what blocks it.
+        import_failures = dict.fromkeys(
+            r.message for rs in parts.values() for r in rs if r.blocked_by and not r.message.startswith("blocked by ")
+        )
+        for message in import_failures:
+            first, *rest = message.splitlines() or [""]
+            stream.write(f"  {_paint('✗', 'red', colour)} {_paint(first, 'red', colour)}\n")
+            for line in rest:
+                stream.write(f"      {line}\n")
         for part, results in parts.items():
             earned = sum(r.score for r in results)
             total = sum(r.max_score for r in results)
@@ -66,6 +76,9 @@ def render_report(report: Report, *, colour: bool = False, stream: TextIO | None
 
 
 def _render_failure(result: CheckResult, colour: bool, stream: TextIO) -> None:
+    if result.blocked_by:  # the import failure itself is shown once, under the unit's title
+        stream.write(f"      {_paint('✗', 'red', colour)} {result.id}: blocked by {result.blocked_by}\n")
+        return
     label = result.message if result.status is ResultStatus.NOT_IMPLEMENTED else result.description
     stream.write(f"      {_paint('✗', 'red', colour)} {result.id}: {label}\n")
     if result.status is ResultStatus.NOT_IMPLEMENTED:

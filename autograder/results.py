@@ -38,10 +38,14 @@ class CheckResult:
     captured_output: str = ""
     curves: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     seconds: float = 0.0
-    #: parts this check builds on that fail their own checks (see Check.depends_on)
+    #: parts this check builds on that fail their own checks (see Check.depends_on, Check.requires);
+    #: the hint then says to fix the first of them first, and what is wrong with it
     failing_dependencies: tuple[str, ...] = ()
     #: the message as a hidden check may show it (no exception text); empty: ``message`` is safe
     summary: str = ""
+    #: the file whose import failure stopped this check, shortly: ``losses.py (syntax error, line 12)``.
+    #: The first such check of a unit keeps the full message; the others say "blocked by ..." only.
+    blocked_by: str = ""
 
     @property
     def unit(self) -> str:
@@ -66,11 +70,6 @@ class CheckResult:
             lines.append("(the details of a hidden check are not shown; the public checks of this part show them)")
         if self.hint:
             lines.append(f"hint: {redact(self.hint) if hidden else self.hint}")
-        if self.failing_dependencies:
-            lines.append(
-                f"note: this check also runs your {', '.join(self.failing_dependencies)}, which "
-                "fails its own checks: fix that first."
-            )
         if self.visibility is Visibility.PUBLIC:
             lines.extend(self.details)
             if self.captured_output.strip():

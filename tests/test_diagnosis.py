@@ -1,9 +1,16 @@
 """Generic diagnosis: each classic mistake is named from the numbers alone."""
 
+import shutil
+import warnings
+
 import numpy as np
 import pytest
 
+from autograder import api
 from autograder.diagnosis import DiagnosisContext, KnownMistake, diagnose
+
+from .conftest import SOLUTIONS, results_by_id
+from .corpus.linear import MUTATIONS
 
 RNG = np.random.default_rng(42)
 EXPECTED = RNG.standard_normal((5, 3))
@@ -69,3 +76,124 @@ def test_sequence_that_drifts_after_some_steps():
     received = expected.copy()
     received[4:] *= 1.5
     assert "first 4 entries and differs from index 4 on" in diagnose(received, expected, DiagnosisContext("losses"))
+
+
+# ----------------------------------------------------------------------------- float32, factors, nan
+
+
+def test_values_rounded_through_float32_are_named():
+    hint = diagnose(EXPECTED.astype(np.float32).astype(np.float64), EXPECTED, CONTEXT)
+    assert hint == (
+        "dW holds float32 numbers (converted back to float64): keep every computation in float64 "
+        "(no np.float32, no .astype(np.float32))."
+    )
+
+
+def test_float32_rounding_upstream_is_recognised_by_its_size():
+    # What a float32 array upstream leaves in a float64 result: errors near 1e-7 of its scale,
+    # not representable in float32 themselves (so only the size tells).
+    noise = np.random.default_rng(1).standard_normal(EXPECTED.shape)
+    received = EXPECTED + 3e-7 * np.abs(EXPECTED).max() * noise
+    hint = diagnose(received, EXPECTED, CONTEXT)
+    assert hint.startswith("dW differs from the reference only by about ") and "float32 rounding" in hint
+    assert "rows" not in hint  # not "only some rows are wrong"
+
+
+def test_a_single_number_is_never_called_off_by_an_arbitrary_constant_factor():
+    assert diagnose(np.array(0.7471 * 3.0), np.array(3.0), DiagnosisContext("loss", batch_size=4)) is None
+    assert diagnose(0.7471 * EXPECTED[0, :2], EXPECTED[0, :2], CONTEXT) is None  # two numbers neither
+    # ... but a named constant is still recognised: one number at 1e-6 is no coincidence
+    assert "N=4 times too large" in diagnose(np.array(12.0), np.array(3.0), DiagnosisContext("loss", batch_size=4))
+
+
+def test_huge_values_never_give_a_nan_factor():
+    expected = 1e160 * (1.0 + np.random.default_rng(3).random((4, 2)))
+    hint = diagnose(1.5 * expected, expected, DiagnosisContext("loss terms", batch_size=4))
+    assert hint == "loss terms is off by a constant factor of about 1.5."
+    # expected * expected overflows to inf here; the factor is computed on scaled values instead
+    assert diagnose(np.array(7e300), np.array(3e160), DiagnosisContext("loss")) is None
+
+
+def test_diagnosis_prints_no_warning_even_when_warnings_are_errors():
+    expected = 1e300 * (1.0 + np.random.default_rng(4).random((3, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):  # the float32 test casts 1e300 to float32: inf, silently
+            hint = diagnose(expected * (1 + 3e-7), expected, CONTEXT)
+    assert "float32 rounding" in hint
+
+
+# ----------------------------------------------------------------------------- graded: blame upstream first
+
+
+def _grade_linear(mutation_name, tmp_path):
+    mutation = next(m for m in MUTATIONS if m.name == mutation_name)
+    report = api.grade(mutation.apply(SOLUTIONS, tmp_path / "submission"), parts=["linear"])
+    return report, results_by_id(report)
+
+
+def _assert_exactly_failing(report, results, failing):
+    assert {r.id for r in report.results if not r.passed} == failing
+    assert report.score == report.max_score - sum(results[i].max_score for i in failing)
+
+
+def test_float32_predict_is_blamed_on_predict(tmp_path):
+    report, results = _grade_linear("predict returns float32", tmp_path)
+    _assert_exactly_failing(report, results, {
+        "linear.predict.returns_array", "linear.gradients.values", "linear.gradients.finite_differences",
+        "linear.gradients.hidden",
+    })
+    predict_problem = results["linear.predict.returns_array"].hint
+    for check_id in ("linear.gradients.values", "linear.gradients.finite_differences", "linear.gradients.hidden"):
+        assert results[check_id].hint == f"fix linear.predict first: {predict_problem}", check_id
+        assert results[check_id].failing_dependencies == ("linear.predict",)
+
+
+def test_squeezed_predict_is_blamed_on_predict_and_blocks_the_gradient_check(tmp_path):
+    report, results = _grade_linear("predict squeezes a single output column away", tmp_path)
+    _assert_exactly_failing(report, results, {
+        "linear.predict.values", "linear.predict.hidden", "linear.gradients.values",
+        "linear.gradients.finite_differences", "linear.gradients.hidden",
+    })
+    shape = "Y_hat has the right numbers in the wrong shape: expected (8, 1), got (8,)."
+    assert results["linear.predict.values"].hint == shape
+    assert results["linear.gradients.values"].hint == f"fix linear.predict first: {shape}"
+    blocked = results["linear.gradients.finite_differences"]
+    assert (blocked.message, blocked.hint, blocked.score) == (
+        "blocked: fix linear.predict first", f"linear.predict: {shape}", 0.0
+    )
+    assert "batch axis" not in "\n".join(results["linear.gradients.values"].feedback_lines())
+
+
+#: Numbers that make the grader's own arithmetic overflow: an inf forward (the gradient check then
+#: subtracts inf from inf) and a loss near 1e301 off by float32-sized rounding (the diagnosis then
+#: casts it to float32).
+NAN_PRODUCING = {
+    "return X @ W + b\n": "return (X @ W + b) * 1e300 * 1e300\n",
+    "return float(np.sum(residual * residual) / Y.shape[0])":
+        "return float(np.sum(residual * residual) / Y.shape[0]) * (1 + 3e-7)",
+}
+
+
+def test_grading_nan_and_inf_prints_no_grader_warning(tmp_path, capfd):
+    folder = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "linear_model.py"
+    source = path.read_text()
+    for find, replace in NAN_PRODUCING.items():
+        assert source.count(find) == 1
+        source = source.replace(find, replace)
+    path.write_text(source)
+    capfd.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning raised by the grader would now fail its check
+        with np.errstate(all="raise"):
+            report = api.grade(folder, parts=["linear"])
+    parent_stderr = capfd.readouterr().err
+    assert "Warning" not in parent_stderr
+    messages = "\n".join(line for r in report.results for line in [r.message, r.hint or "", *r.details])
+    assert "could not be graded" not in messages and "Warning" not in messages
+    assert "nan" not in " ".join(r.hint or "" for r in report.results).replace("NaN", "")
+    results = results_by_id(report)
+    assert results["linear.predict.values"].hint.startswith("Y_hat contains inf or NaN")
+    assert results["linear.loss.huge_values"].hint.startswith("loss differs from the reference only by about 3e-07")

@@ -75,38 +75,49 @@ def test_exception_names_the_students_line(tmp_path):
     assert "return X @ W.T + b" in message and "ValueError" in message
 
 
-def test_syntax_error_names_file_and_line_for_every_check(tmp_path):
+def assert_import_failure_reported_once(results, full: str, blocked: str):
+    """The first check of the unit carries the full import failure, every other check says only
+    what blocks it; all score 0."""
+    ordered = list(results.values())
+    assert all(r.status is ResultStatus.ERROR and r.score == 0 for r in ordered)
+    assert full in ordered[0].message, ordered[0].message
+    assert ordered[0].blocked_by == blocked
+    for result in ordered[1:]:
+        assert result.message == f"blocked by {blocked}" and result.blocked_by == blocked, result.message
+
+
+def test_syntax_error_names_file_and_line_once(tmp_path):
     source = (SOLUTIONS / "linear_model.py").read_text().replace("return X @ W + b\n", "return X @ W +\n", 1)
     folder = submission_with(tmp_path, source=source)
     line = source.splitlines().index("    return X @ W +") + 1
-    for result in grade(folder).values():
-        assert result.status is ResultStatus.ERROR and result.score == 0
-        assert f"linear_model.py line {line}: syntax error" in result.message
+    assert_import_failure_reported_once(
+        grade(folder), f"linear_model.py line {line}: syntax error", f"linear_model.py (syntax error, line {line})"
+    )
 
 
 @pytest.mark.parametrize(
-    "prefix, fragment",
+    "prefix, fragment, what",
     [
-        ("raise RuntimeError('boom')\n", "raised RuntimeError: boom while importing linear_model.py"),
-        ("import sys\nsys.exit(1)\n", "called sys.exit(1) while importing"),
-        ("import torch_does_not_exist\n", "ModuleNotFoundError"),
+        ("raise RuntimeError('boom')\n", "raised RuntimeError: boom while importing linear_model.py", "RuntimeError"),
+        ("import sys\nsys.exit(1)\n", "called sys.exit(1) while importing", "sys.exit"),
+        ("import torch_does_not_exist\n", "ModuleNotFoundError", "ModuleNotFoundError"),
     ],
 )
-def test_import_time_failure_is_reported_per_check(tmp_path, prefix, fragment):
+def test_import_time_failure_is_reported_once(tmp_path, prefix, fragment, what):
     anchor = "import numpy as np\n"
     source = (SOLUTIONS / "linear_model.py").read_text().replace(anchor, anchor + prefix, 1)
     line = source.splitlines().index(prefix.splitlines()[-1]) + 1
     results = grade(submission_with(tmp_path, source=source))
-    messages = [r.message for r in results.values()]
-    assert all(r.score == 0 and fragment in r.message for r in results.values()), messages
-    assert all(f"linear_model.py line {line}" in message for message in messages), messages
+    assert_import_failure_reported_once(results, fragment, f"linear_model.py ({what}, line {line})")
+    assert f"linear_model.py line {line}" in next(iter(results.values())).message
 
 
 def test_missing_module_is_reported(tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
-    results = grade(folder)
-    assert all("linear_model.py is missing" in r.message for r in results.values())
+    assert_import_failure_reported_once(
+        grade(folder), "linear_model.py is missing from the submission", "linear_model.py (missing)"
+    )
 
 
 def test_deleted_function_is_named(tmp_path):
@@ -241,3 +252,37 @@ def test_after_holding_reference_values_students_are_forked_from_a_clean_process
     )
     result = results_by_id(api.grade(submission_with(tmp_path, predict_body=spy), parts=["linear.predict"]))
     assert result["linear.predict.values"].passed, result["linear.predict.values"].message
+
+
+def test_syntax_error_in_an_imported_module_blames_that_module_once_per_unit(tmp_path):
+    """capstone.py imports losses.py: losses.py's syntax error is reported as losses.py's (not as
+    'capstone.py line N'), once per unit; the unit's other checks are "blocked by losses.py"."""
+    import io
+    import json
+
+    from autograder.render import render_report
+
+    folder = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (folder / "losses.py").read_text().replace("import numpy as np\n", "import numpy as np\ndef broken(:\n", 1)
+    (folder / "losses.py").write_text(source)
+    line = source.splitlines().index("def broken(:") + 1
+    report = api.grade(folder, parts=["capstone", "losses"], options=QUICK)
+    blocked = f"losses.py (syntax error, line {line})"
+    for unit in ("capstone", "losses"):
+        results = {r.id: r for r in report.results if r.unit == unit}
+        assert_import_failure_reported_once(results, f"losses.py line {line}: syntax error: invalid syntax", blocked)
+    first_capstone = next(r for r in report.results if r.unit == "capstone")
+    assert first_capstone.message.endswith("(imported by capstone.py)")
+    assert not any("capstone.py line" in r.message for r in report.results)
+
+    stream = io.StringIO()
+    render_report(report, stream=stream)
+    text = stream.getvalue()
+    assert text.count(f"losses.py line {line}: syntax error") == 2  # once per unit
+    assert text.count(f": blocked by {blocked}") == len(report.results)
+
+    entries = report.to_gradescope()["tests"]
+    assert len(entries) == len(report.results)
+    assert sum(f"blocked by {blocked}" in entry["output"] for entry in entries) == len(entries) - 2
+    json.dumps(entries)

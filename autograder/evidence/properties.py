@@ -34,6 +34,10 @@ class PropertyCheck(Check):
         return dict(self.run(impl, fresh_copy(self.case.inputs)))
 
     def judge(self, student: Outputs, reference: Outputs | None) -> Verdict:
+        # Fails closed: facts that are not there prove nothing (each ``assess`` must also treat a
+        # missing fact as a failure, e.g. ``facts.get(key)`` compared, never defaulted to a pass).
+        if not student:
+            return Verdict(False, "the check received no facts from your code")
         return self.assess(student, self.case.inputs)
 
 
@@ -126,10 +130,13 @@ class NoWarningsCheck(PropertyCheck):
 
     def _assess(self, facts, inputs) -> Verdict:
         # (call_recording_warnings leaves underflow out; filtered again for facts recorded otherwise)
+        results = [value for key, value in facts.items() if key.startswith("result/")]
+        if "warnings" not in facts or not results:
+            return Verdict(False, f"{self.subject}: the check received no result from your code")
         raised = [line for line in str(facts.get("warnings") or "").splitlines()
                   if line.strip() and "underflow" not in line]
         finite = all(np.all(np.isfinite(np.asarray(value, dtype=np.float64)))
-                     for key, value in facts.items() if key.startswith("result/"))
+                     for value in results)
         if finite and not raised:
             return Verdict.ok()
         what = "returned inf or NaN" if not finite else "raised a numpy warning"

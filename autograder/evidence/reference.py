@@ -48,13 +48,19 @@ class ReferenceCheck(Check):
         return outputs
 
     def judge(self, student: Outputs, reference: Outputs | None) -> Verdict:
-        assert reference is not None
+        # Fails closed: no reference, or a reference without some case, is the grader's failure to
+        # decide, which must never turn into points.
+        if not reference or {key.split("/", 1)[0] for key in reference} != {str(i) for i in range(len(self.cases))}:
+            return Verdict(False, "grader error: the reference outputs are missing or incomplete")
         for key, expected in reference.items():
             index, name = key.split("/", 1)
             case = self.cases[int(index)]
             received = student.get(key)
             if received is None:
                 return Verdict(False, f"{name} was not returned")
+            received = np.asarray(received)
+            if not (np.issubdtype(received.dtype, np.number) or received.dtype == np.bool_):
+                return Verdict(False, f"{name} should hold numbers, got {received.dtype} values")
             comparison = compare(received, expected, self.tolerance)
             if not comparison.matches:
                 return self._mismatch(name, case, np.asarray(received), np.asarray(expected), comparison,

@@ -8,8 +8,10 @@ inside a child process: the parent never imports student code.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -84,19 +86,71 @@ def import_submission_module(folder: Path, name: str) -> ModuleType:
     try:
         code = compile(text, str(path), "exec")
         exec(code, module.__dict__)
-    except SyntaxError as error:
-        sys.modules.pop(name, None)
-        raise SubmissionImportError(
-            f"{path.name} line {error.lineno}: syntax error: {error.msg}"
-        ) from None
     except BaseException as error:  # SystemExit and KeyboardInterrupt included: a verdict, not an exit
         sys.modules.pop(name, None)
         if getattr(error, "is_forbidden_use", False):
             raise  # reported as "forbidden" with its own location, not as an import failure
+        broken = _unparsable_file(error, folder)
+        if broken is not None:
+            # Name the file that does not parse: capstone.py importing a broken losses.py is
+            # losses.py's syntax error (at losses.py's line), not capstone.py's.
+            via = "" if broken == path.name else f" (imported by {path.name})"
+            raise SubmissionImportError(
+                f"{broken} line {error.lineno}: syntax error: {error.msg}{via}"
+            ) from None
         where = student_location(error, folder)
         what = describe_exception(error)
         raise SubmissionImportError(f"{where or path.name}: {what} while importing {path.name}") from None
     return module
+
+
+def _unparsable_file(error: BaseException, folder: Path) -> str | None:
+    """The name of the submission file a SyntaxError is about, or None when ``error`` is not one
+    (or is about code that is no file of the submission, e.g. a string given to ``eval``)."""
+    if not isinstance(error, SyntaxError) or not error.filename:
+        return None
+    try:
+        file = Path(error.filename).resolve()
+    except (OSError, ValueError):
+        return None
+    return file.name if file.parent == Path(folder).resolve() else None
+
+
+#: "losses.py line 12: syntax error: ...", "capstone.py is missing from the submission",
+#: "losses.py line 3: raised ImportError: ... while importing capstone.py"
+_IMPORT_FAILURE = re.compile(
+    r"^(?P<file>[\w.-]+\.py)(?: line (?P<line>\d+))?(?::| is missing)"
+    r"(?: (?P<syntax>syntax error)| (?:raised|called) (?P<raised>[\w.]+)| from the submission)"
+)
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    """Where a module failed to import, parsed from a :class:`SubmissionImportError`'s message.
+
+    file: the submission file at fault (``losses.py``), line: its line (None when not known),
+    what: a few words (``syntax error``, ``ImportError``, ``missing``).
+    """
+
+    file: str
+    line: int | None
+    what: str
+
+    def short(self) -> str:
+        """``losses.py (syntax error, line 12)``: what every other check of a unit is blocked by."""
+        return f"{self.file} ({self.what}" + (f", line {self.line})" if self.line else ")")
+
+
+def parse_import_failure(message: str) -> ImportFailure | None:
+    """The file, line and kind of an import failure message of this module; None for any other
+    message (a missing function, a notebook that could not be converted)."""
+    match = _IMPORT_FAILURE.match(message)
+    if match is None:
+        return None
+    what = "syntax error" if match["syntax"] else match["raised"] or "missing"
+    if what != "sys.exit":
+        what = what.rsplit(".", 1)[-1]  # the exception's class name without its module
+    return ImportFailure(match["file"], int(match["line"]) if match["line"] else None, what)
 
 
 def describe_exception(error: BaseException) -> str:

@@ -480,6 +480,7 @@ UNIT = Unit(
             call=_call_gradients,
             cases=PUBLIC_CASES,
             known_mistakes=GRADIENT_MISTAKES,
+            depends_on=("linear.predict",),  # loss_gradients calls predict (as the solution does)
         ),
         GradientCheck(
             "linear.gradients.finite_differences",
@@ -488,6 +489,7 @@ UNIT = Unit(
             build=_gradient_problem,
             cases=[PUBLIC_CASES[0], _model_case(77, 64, 50, 10)],
             depends_on=("linear.predict", "linear.loss"),
+            requires=("linear.predict.values", "linear.loss.values"),
         ),
         ReferenceCheck(
             "linear.step.values",

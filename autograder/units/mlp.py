@@ -833,7 +833,8 @@ def _activation_checks(part: str, name: str, seed: int, *, kink: bool = False, e
                        points=1, call=backward, cases=public, known_mistakes=mistakes),
         GradientCheck(f"mlp.{part}.gradcheck",
                       description=f"{name}.backward is the derivative of {name}.forward (finite differences)",
-                      points=1, build=gradient_problem, cases=[public[0], public[3]]),
+                      points=1, build=gradient_problem, cases=[public[0], public[3]],
+                      requires=(f"mlp.{part}.forward",)),
         _unchanged_check(f"mlp.{part}.unchanged", name, lambda impl, x: _activation_layer(impl, name, x),
                          public[0], description=f"{name}.forward and backward leave X and dY unchanged", points=1),
     ]
@@ -1612,7 +1613,7 @@ UNIT = Unit(
         GradientCheck(
             "mlp.linear.gradcheck", description="Linear.backward's dX, dW and db are the derivatives of forward "
             "(finite differences)", points=2, build=_linear_gradient_problem,
-            cases=[LINEAR_PUBLIC[0], _linear_case(450, 64, 50, 10)],
+            cases=[LINEAR_PUBLIC[0], _linear_case(450, 64, 50, 10)], requires=("mlp.linear.forward",),
         ),
         PropertyCheck(
             "mlp.linear.parameters", description="parameters() is [W, b] (the live arrays) and gradients() is "
@@ -1642,7 +1643,7 @@ UNIT = Unit(
         GradientCheck(
             "mlp.sequential.gradcheck", description="Sequential's backward is the derivative of its forward, for "
             "X and every layer's W and b (finite differences)", points=1, build=_sequential_gradient_problem,
-            cases=[_seq_public[0], _sequence_case(520, 32, 8)],
+            cases=[_seq_public[0], _sequence_case(520, 32, 8)], requires=("mlp.sequential.forward",),
         ),
         PropertyCheck(
             "mlp.sequential.parameters", description="parameters() is [W1, b1, W2, b2, ...] (live arrays, first "
@@ -1668,7 +1669,7 @@ UNIT = Unit(
             "mlp.network.gradcheck", description="the MLP's backward is the derivative of its forward, for X and "
             "every W and b (finite differences)", points=1, build=_network_gradient_problem,
             cases=[_net_public[0], _network_case(703, (6, 16, 16, 4), "gelu", 32)],
-            depends_on=NETWORK_USES + ("mlp.gelu",),
+            depends_on=NETWORK_USES + ("mlp.gelu",), requires=("mlp.network.forward_backward",),
         ),
         # ------------------------------------------------------------------ Residual
         ReferenceCheck(
@@ -1678,7 +1679,7 @@ UNIT = Unit(
         GradientCheck(
             "mlp.residual.gradcheck", description="Residual's backward is the derivative of its forward, for X "
             "and f's W and b (finite differences)", points=1, build=_residual_gradient_problem,
-            cases=[_res_public[0], _residual_case(610, 32, 16)],
+            cases=[_res_public[0], _residual_case(610, 32, 16)], requires=("mlp.residual.forward_backward",),
         ),
         PropertyCheck(
             "mlp.residual.parameters", description="Residual's parameters() and gradients() are f's (live arrays)",

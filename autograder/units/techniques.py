@@ -2070,7 +2070,8 @@ DROPOUT_CHECKS = (
     GradientCheck("techniques.dropout.gradcheck", points=1, build=_dropout_gradient_problem,
                   cases=[_dropout_gradient_case(13, 6, 5, 0.5), _dropout_gradient_case(14, 50, 20, 0.2)],
                   description="Dropout.backward is the derivative of its forward with the same mask (a re-seeded "
-                              "layer, finite differences)"),
+                              "layer, finite differences)",
+                  requires=("techniques.dropout.keep_rate", "techniques.dropout.scaling")),
     PropertyCheck("techniques.dropout.rng", points=1, run=_run_dropout_rng, assess=_assess_dropout_rng,
                   case=Case("p=0.5, X (30, 10)", {"X": _dropout_input(15, (30, 10)), "p": 0.5, "seed": 16}),
                   description="Dropout draws its masks from the rng passed in, a new mask at every forward call"),
@@ -2114,7 +2115,8 @@ BATCHNORM_CHECKS = (
                          _bn_gradient_case("training mode, X (32, 8)", 312, 32, 8, True),
                          _bn_gradient_case("evaluation mode, X (5, 4)", 313, 5, 4, False)],
                   description="BatchNorm1d's dX, dgamma and dbeta are the derivatives of its forward (finite "
-                              "differences), in training and evaluation mode"),
+                              "differences), in training and evaluation mode",
+                  requires=("techniques.batchnorm.forward", "techniques.batchnorm.eval")),
     NoWarningsCheck("techniques.batchnorm.no_warnings", points=1, call=_bn_constant_feature_call,
                     subject="BatchNorm1d forward / backward with a feature that is constant over the batch",
                     advice="its variance is 0: add eps to the variance inside the square root, 1 / sqrt(var + eps).",

@@ -66,7 +66,7 @@ MUTATIONS = [
         "update goes uphill", M,
         "return W - lr * dW, b - lr * db",
         "return W + lr * dW, b + lr * db",
-        {"linear.step.values": "uphill", "linear.fit.least_squares": "loss grows"},
+        {"linear.step.values": "uphill", "linear.fit.least_squares": "fix linear.step first: the step goes uphill"},
     ),
     Mutation(
         "learning rate applied twice", M,
@@ -136,6 +136,24 @@ MUTATIONS = [
         "W = np.zeros((X.shape[1], Y.shape[1]))",
         "W = 0.01 * np.random.randn(X.shape[1], Y.shape[1])",
         {"linear.fit.deterministic": "no random numbers", "linear.fit.history": "losses"},
+    ),
+    # Upstream mistakes: the checks that run predict blame predict, not themselves
+    # (tests/test_diagnosis.py grades these two for their exact score and hints).
+    Mutation(
+        "predict returns float32", M,
+        "return X @ W + b\n",
+        "return (X @ W + b).astype(np.float32)\n",
+        {"linear.predict.returns_array": "dtype float32",
+         "linear.gradients.values": "fix linear.predict first: keep everything float64",
+         "linear.gradients.finite_differences": "fix linear.predict first: keep everything float64"},
+    ),
+    Mutation(
+        "predict squeezes a single output column away", M,
+        "return X @ W + b\n",
+        "return (X @ W + b).squeeze()\n",
+        {"linear.predict.values": "right numbers in the wrong shape: expected (8, 1), got (8,)",
+         "linear.gradients.values": "fix linear.predict first: y_hat has the right numbers in the wrong shape",
+         "linear.gradients.finite_differences": "blocked: fix linear.predict first"},
     ),
 ]
 

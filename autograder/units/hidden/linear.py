@@ -31,5 +31,6 @@ CHECKS = (
     ReferenceCheck(
         "linear.gradients.hidden", description="loss_gradients on hidden inputs", points=2,
         visibility=HIDDEN, call=_call_gradients, cases=HIDDEN_CASES, known_mistakes=GRADIENT_MISTAKES,
+        depends_on=("linear.predict",),
     ),
 )
