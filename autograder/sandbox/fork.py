@@ -81,6 +81,8 @@ class Status(str, enum.Enum):
     CRASHED = "crashed"
     PROTOCOL_ERROR = "protocol_error"
     FORBIDDEN = "forbidden"
+    #: not run: a measured function is so slow that the check would surely run out of time
+    TOO_SLOW = "too_slow"
 
 
 @dataclass(frozen=True)
