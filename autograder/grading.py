@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Protocol, Sequence
 
+from . import speed
 from .checks import Check, Outputs, Verdict, Visibility
 from .diagnosis import quietly
 from .results import CheckResult, Report, ResultStatus, redact
@@ -39,6 +40,7 @@ _STATUS_OF_OUTCOME = {
     Status.CRASHED: ResultStatus.ERROR,
     Status.PROTOCOL_ERROR: ResultStatus.ERROR,
     Status.FORBIDDEN: ResultStatus.ERROR,
+    Status.TOO_SLOW: ResultStatus.ERROR,
 }
 
 
@@ -170,10 +172,11 @@ def probe_submission(
         for folder in hidden_folders
         if not (submission.is_relative_to(folder) or folder.is_relative_to(submission))
     )
+    outcomes: dict[str, ChildOutcome] = _skip_what_is_too_slow(submission, checks, options, hidden)
     groups: dict[tuple, list[Check]] = {}
     for check in checks:
-        groups.setdefault((check.unit, check.forbidden_calls), []).append(check)
-    outcomes: dict[str, ChildOutcome] = {}
+        if check.id not in outcomes:
+            groups.setdefault((check.unit, check.forbidden_calls), []).append(check)
     for (_, forbidden_calls), members in groups.items():
         impl = Implementation(submission)  # imports lazily, inside the child, once per child
         tasks = [
@@ -184,6 +187,24 @@ def probe_submission(
             run_tasks(tasks, limits=options.limits, student_folder=submission, confinement=confinement)
         )
     return {check.id: outcomes[check.id] for check in checks}
+
+
+def _skip_what_is_too_slow(
+    submission: Path, checks: Sequence[Check], options: GradingOptions, hidden: tuple[Path, ...]
+) -> dict[str, ChildOutcome]:
+    """Outcomes for the heavy checks that a measured slow function would run out of time
+    (:mod:`autograder.speed`); the others are left to run."""
+    probes = speed.probes_for(check.id for check in checks)
+    if not probes:
+        return {}
+    confinement = Confinement(bans=options.bans, hidden_folders=hidden)
+    costs = speed.measure_costs(submission, probes, limits=options.limits, confinement=confinement)
+    skipped = {}
+    for check in checks:
+        message = speed.too_slow_message(check.id, options.limits_for(check).timeout_s, costs)
+        if message is not None:
+            skipped[check.id] = ChildOutcome(Status.TOO_SLOW, message)
+    return skipped
 
 
 def _probe_task(check: Check, impl: Implementation):
