@@ -2,7 +2,7 @@
 
     autograder check [PART ...] [--submission DIR] [--plots DIR]   students: a readable table
     autograder grade --submission DIR [--unit UNIT ...] [--json]   machines: Gradescope-shaped JSON
-    autograder grade-batch ROOT --out DIR [--jobs N | --scheduler ADDR] [--unit U] [--redo]   a class
+    autograder grade-batch ROOT --out DIR [--jobs N | --scheduler ADDR] [--unit U] [--redo] [--student S]
     autograder gradescope-bundle OUT.zip                            a Gradescope autograder zip
     autograder stubs [--check]                                      regenerate assignments/
     autograder nbgrader init COURSE_DIR [--db URL] [--unit U]       an nbgrader course from solutions/
@@ -11,7 +11,8 @@
     autograder fixtures OUT_FILE                                    the public checks' reference outputs
 
 Mistakes in the command line (a missing folder, an unknown part) print one line on stderr and exit
-with status 2. Whatever the graded code does, grading completes and exits 0.
+with status 2. Whatever the graded code does, grading completes and exits 0. Ctrl-C during
+grade-batch keeps the finished rows and exits 130; the same command resumes.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import api
-from .batch import BatchError, describe_summary, grade_batch
+from .batch import BatchError, BatchInterrupted, describe_summary, grade_batch
 from .executors import DaskExecutor, ExecutorError, LocalExecutor
 from .gradescope import write_bundle
 from .grading import GradingOptions
-from .paths import assignments_dir, solutions_dir
+from .paths import assignments_dir, find_assignments, solutions_dir
 from .plots import write_curve_plots
 from .render import render_report, use_colour
 from .sandbox import Limits
@@ -36,6 +37,8 @@ from .stubs import StubError, stale_assignments, write_assignments
 from .units import UNITS, UnknownSelection
 
 USAGE_ERROR = 2
+#: Ctrl-C during grade-batch (128 + SIGINT, as a shell reports it)
+INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -43,10 +46,20 @@ class UsageError(Exception):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    submission = Path(args.submission) if args.submission else Path.cwd() / "assignments"
-    if not submission.is_dir():
-        hint = "" if args.submission else " (run this in the course folder, or pass --submission DIR)"
-        raise UsageError(f"submission folder {submission} does not exist{hint}")
+    if args.submission:
+        submission = Path(args.submission)
+        if not submission.is_dir():
+            raise UsageError(f"submission folder {submission} does not exist")
+    else:
+        # The course's assignments/, found from here or any folder above (e.g. run inside assignments/).
+        submission = find_assignments(Path.cwd())
+        if submission is None:
+            raise UsageError(
+                f"no assignments/ folder in {Path.cwd()} or any folder above it "
+                "(run this in the course folder, or pass --submission DIR)"
+            )
+        if submission != Path.cwd().resolve() / "assignments":
+            print(f"grading {submission}")
     report = api.grade(submission, parts=args.parts, options=_options(args))
     render_report(report, colour=use_colour(sys.stdout) if args.color == "auto" else args.color == "always")
     if args.plots:
@@ -78,10 +91,13 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
     try:
         summary = grade_batch(
             Path(args.root), Path(args.out), reference=api.default_reference(), executor=executor,
-            parts=args.unit or (), redo=args.redo, options=_options(args),
+            parts=args.unit or (), redo=args.redo, students=args.student or (), options=_options(args),
         )
     except ExecutorError as error:
         raise UsageError(f"{error} (results already in {args.out} are kept: the same command resumes)") from None
+    except BatchInterrupted as interrupted:
+        print(f"\nautograder: {interrupted}", file=sys.stderr)
+        return INTERRUPTED
     print(describe_summary(summary, executor.workers))
     if args.scheduler:
         print(f"graded on {executor.describe()}")
@@ -109,8 +125,9 @@ def cmd_stubs(args: argparse.Namespace) -> int:
     if args.check:
         stale = stale_assignments(solutions, assignments)
         if stale:
-            print("assignments/ is out of date with solutions/: " + ", ".join(stale), file=sys.stderr)
-            print("run `autograder stubs` to regenerate it", file=sys.stderr)
+            print("assignments/ differs from the stubs generated from solutions/: " + ", ".join(stale), file=sys.stderr)
+            print("if you changed solutions/, run `autograder stubs` to regenerate it (it overwrites "
+                  "assignments/: a student's work there would be lost)", file=sys.stderr)
             return 1
         print("assignments/ is in sync with solutions/")
         return 0
@@ -193,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="grade your work and explain what is wrong")
     check.add_argument("parts", nargs="*", metavar="PART", help="units or parts to check (default: all)")
-    check.add_argument("--submission", metavar="DIR", help="folder to grade (default: ./assignments)")
+    check.add_argument("--submission", metavar="DIR", help="folder to grade (default: the course's assignments/, found from here or a folder above)")
     check.add_argument("--plots", metavar="DIR", help="write loss-curve plots of the checks to DIR")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.set_defaults(handler=cmd_check)
@@ -214,7 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
              "file; every worker needs this package, same version, on Linux (docs/scale-out.md)",
     )
     batch.add_argument("--unit", action="append", metavar="UNIT", help="limit to a unit or part (repeatable)")
-    batch.add_argument("--redo", action="store_true", help="grade again students that already have results")
+    batch.add_argument("--redo", action="store_true",
+                       help="grade again students whose results are up to date (changed submissions and "
+                            "rows of another grader version are graded again anyway)")
+    batch.add_argument("--student", action="append", metavar="NAME",
+                       help="grade only this student (folder name; repeatable); the other rows are kept")
     batch.set_defaults(handler=cmd_grade_batch)
 
     bundle = commands.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")

@@ -19,3 +19,15 @@ def solutions_dir() -> Path:
 
 def assignments_dir() -> Path:
     return REPOSITORY / "assignments"
+
+
+def find_assignments(start: Path) -> Path | None:
+    """The course's ``assignments/`` folder seen from ``start``: ``start/assignments``, or that of the
+    nearest folder above ``start`` (so `autograder check` works from inside ``assignments/`` or any
+    subfolder of the course); None when no folder up to the filesystem's root has one."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "assignments"
+        if candidate.is_dir():
+            return candidate
+    return None

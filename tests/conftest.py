@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from autograder import api
 from autograder.paths import REPOSITORY
+from autograder.stubs import write_assignments
 
 SOLUTIONS = REPOSITORY / "solutions"
-ASSIGNMENTS = REPOSITORY / "assignments"
+# The working copy's assignments/: a student fills it in, so only the one sync test reads it
+# (tests/test_stubs.py::test_assignments_are_in_sync_with_solutions, which guards the committed stubs).
+WORKING_ASSIGNMENTS = REPOSITORY / "assignments"
+
+
+def _generate_stubs() -> Path:
+    """Fresh stubs (and student notebooks) generated from solutions/, exactly what `autograder stubs`
+    writes: every other test grades these, so the tests pass however far a student has got."""
+    root = Path(tempfile.mkdtemp(prefix="autograder-test-stubs-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    write_assignments(SOLUTIONS, root / "assignments")
+    return root / "assignments"
+
+
+ASSIGNMENTS = _generate_stubs()
 
 
 @pytest.fixture(scope="session")

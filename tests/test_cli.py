@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -81,7 +82,10 @@ def test_hidden_checks_never_show_details(tmp_path, capsys):
     [
         (["check", "--submission", "/no/such/folder"], "does not exist"),
         (["grade", "--submission", "/no/such/folder", "--json"], "does not exist"),
-        (["check", "nonsense", "--submission", str(SOLUTIONS)], "valid names: linear, linear.predict"),
+        (["check", "nonsense", "--submission", str(SOLUTIONS)], "units: linear, mlp, losses"),
+        (["check", "linear.predcit", "--submission", str(SOLUTIONS)], "did you mean 'linear.predict'?"),
+        (["check", "gradiants", "--submission", str(SOLUTIONS)], "did you mean 'linear.gradients'?"),
+        (["check", "mlp.relu.forwrd", "--submission", str(SOLUTIONS)], "did you mean 'mlp.relu.forward'?"),
         (["grade", "--submission", str(SOLUTIONS), "--unit", "no_such_unit"], "unknown unit or part 'no_such_unit'"),
     ],
 )
@@ -92,10 +96,37 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(args, fragment, capsys):
     assert captured.err.count("\n") == 1 and fragment in captured.err
 
 
+def test_an_unknown_part_suggests_the_closest_name_not_every_name(capsys):
+    assert main(["check", "linear.predcit", "--submission", str(SOLUTIONS)]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'linear.predict'?" in err
+    # Only the closest name: the message is one short line, not the course's 59 names.
+    assert "linear.loss" not in err and "capstone.train" not in err and len(err) < 150
+
+
+@pytest.mark.parametrize("selector", ["LINEAR.Predict", "Predict", "linear.PREDICT.values"])
+def test_part_names_ignore_case(selector, capsys):
+    assert main(["check", selector, "--submission", str(ASSIGNMENTS)]) == 0
+    out = capsys.readouterr().out
+    assert "linear.predict" in out and "linear.loss" not in out and "not implemented yet" in out
+
+
 def test_check_outside_a_course_folder_explains(tmp_path):
     completed = run_cli("check", cwd=tmp_path)
     assert completed.returncode == 2
+    assert "no assignments/ folder in" in completed.stderr
     assert "run this in the course folder, or pass --submission DIR" in completed.stderr
+
+
+@pytest.mark.parametrize("where", [".", "notebooks"])
+def test_check_inside_assignments_finds_the_course(where):
+    """`autograder check` run inside assignments/ (or a folder below it) grades the course's assignments/."""
+    completed = run_cli("check", "linear", cwd=ASSIGNMENTS / where)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[0] == f"grading {ASSIGNMENTS.resolve()}"
+    lines = [line for line in completed.stdout.splitlines() if line.strip().startswith("· linear.")]
+    assert len(lines) == 6 and all("not implemented yet" in line for line in lines)
+    assert completed.stderr == ""
 
 
 def test_plots_are_written_for_curves(tmp_path, capsys):
@@ -104,8 +135,22 @@ def test_plots_are_written_for_curves(tmp_path, capsys):
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_stubs_check_passes_in_the_repository(capsys):
+def test_stubs_check_tells_a_generated_folder_from_an_edited_one(tmp_path, monkeypatch, capsys):
+    """`autograder stubs --check` on a copy (the working copy's assignments/ is tested once, in
+    tests/test_stubs.py::test_assignments_are_in_sync_with_solutions)."""
+    import autograder.cli
+
+    copy = tmp_path / "assignments"
+    shutil.copytree(ASSIGNMENTS, copy)
+    monkeypatch.setattr(autograder.cli, "assignments_dir", lambda: copy)
     assert main(["stubs", "--check"]) == 0
+    assert "in sync" in capsys.readouterr().out
+    with (copy / "linear_model.py").open("a") as file:
+        file.write("# a student's line\n")
+    assert main(["stubs", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "linear_model.py" in err and "run `autograder stubs`" in err
+    assert main(["stubs"]) == 0 and main(["stubs", "--check"]) == 0
 
 
 def test_list_shows_every_check(capsys):

@@ -1,18 +1,48 @@
-"""assignments/ is generated from solutions/ and must stay in sync with it."""
+"""assignments/ is generated from solutions/ and must stay in sync with it.
+
+Every test but one grades stubs freshly generated from solutions/ (``conftest.ASSIGNMENTS``), so a
+student's work in assignments/ breaks nothing. The one exception is the sync test below: it reads
+the working copy's assignments/, so that CI (a fresh clone) catches committed stubs that are stale.
+"""
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from autograder.stubs import StubError, make_stub, solution_regions, stale_assignments
 
-from .conftest import ASSIGNMENTS, SOLUTIONS
+from .conftest import ASSIGNMENTS, SOLUTIONS, WORKING_ASSIGNMENTS
+
+
+def _edited_in_working_tree(folder: Path) -> list[str]:
+    """Files of ``folder`` that git reports as changed against HEAD (empty without git)."""
+    try:
+        completed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."], cwd=folder, capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line[3:] for line in completed.stdout.splitlines()] if completed.returncode == 0 else []
 
 
 def test_assignments_are_in_sync_with_solutions():
-    stale = stale_assignments(SOLUTIONS, ASSIGNMENTS)
-    assert stale == [], f"run `autograder stubs`; stale: {stale}"
+    """The one test of the working copy's assignments/: it must be exactly what `autograder stubs`
+    generates from solutions/. Fails by design in a copy where a student has filled in stubs."""
+    stale = stale_assignments(SOLUTIONS, WORKING_ASSIGNMENTS)
+    if not stale:
+        return
+    edited = _edited_in_working_tree(WORKING_ASSIGNMENTS)
+    why = (
+        f"assignments/ was edited (git reports uncommitted changes: {', '.join(edited)}): if that is a "
+        "student's work, this failure is expected (the other tests grade freshly generated stubs); "
+        if edited else ""
+    )
+    pytest.fail(
+        f"assignments/ differs from the stubs generated from solutions/ ({', '.join(stale)}): {why}"
+        "if you changed solutions/, run `autograder stubs` and commit assignments/"
+    )
 
 
 def test_stale_file_is_detected(tmp_path):

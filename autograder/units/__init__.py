@@ -11,6 +11,7 @@ its hidden ones. Where the hidden package is absent (a student release), units h
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from dataclasses import replace
 
@@ -50,7 +51,7 @@ UNITS: dict[str, Unit] = {
 
 
 class UnknownSelection(ValueError):
-    """A selector that names no unit, part or check; the message lists the valid names."""
+    """A selector that names no unit, part or check; the message suggests the closest names."""
 
 
 def all_checks() -> list[Check]:
@@ -71,11 +72,9 @@ def select_checks(selectors: list[str] | None = None, *, visibility: Visibility 
     if selectors:
         chosen: set[str] = set()
         for selector in selectors:
-            matched = _match(selector, checks)
+            matched = _match(selector, checks) or _match(selector.lower(), checks)  # LINEAR.Predict too
             if not matched:
-                raise UnknownSelection(
-                    f"unknown unit or part {selector!r}; valid names: {', '.join(valid_selectors())}"
-                )
+                raise UnknownSelection(_unknown(selector, checks))
             chosen.update(matched)
         checks = [check for check in checks if check.id in chosen]
     if visibility is not None:
@@ -90,6 +89,29 @@ def _match(selector: str, checks: list[Check]) -> set[str]:
     short = {c.id for c in checks if c.part.split(".", 1)[1] == selector}
     parts = {c.part for c in checks if c.id in short}
     return short if len(parts) == 1 else set()
+
+
+def _unknown(selector: str, checks: list[Check]) -> str:
+    """One line for a selector that names nothing: the closest names (a typo), never all 60."""
+    names = valid_selectors()
+    if selector.count(".") >= 2:  # looks like a check id
+        names += [check.id for check in checks]
+    # Short part names (``predict``) are valid too; a suggestion names the part in full.
+    full_of = {name: name for name in names}
+    for unit in UNITS.values():
+        for part in unit.parts:
+            full_of.setdefault(part.split(".", 1)[1], part)
+    close = difflib.get_close_matches(selector.lower(), list(full_of), n=3, cutoff=0.6)
+    # Only the names about as close as the best one: a typo has one answer, rarely two.
+    ratio = {name: difflib.SequenceMatcher(None, selector.lower(), name).ratio() for name in close}
+    close = [name for name in close if ratio[name] >= ratio[close[0]] - 0.05]
+    suggestions = list(dict.fromkeys(full_of[name] for name in close))
+    message = f"unknown unit or part {selector!r}"
+    if suggestions:
+        message += "; did you mean " + " or ".join(repr(name) for name in suggestions) + "?"
+    else:
+        message += f"; units: {', '.join(UNITS)}"
+    return message + " (`autograder list` shows every part)"
 
 
 def unit_of(check: Check) -> Unit:
