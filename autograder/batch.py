@@ -29,16 +29,21 @@ How it stays fast and safe:
 from __future__ import annotations
 
 import csv
+import fcntl
+import hashlib
 import io
 import json
 import os
 import shutil
+import stat
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence, TextIO
+from contextlib import contextmanager
+from typing import Iterator, Sequence, TextIO
 
+from . import __version__
 from .checks import Check
 from .executors import (
     Executor,
@@ -56,7 +61,16 @@ from .grading import (
 )
 from .render import render_report
 from .results import CheckResult, Report, ResultStatus, format_points
-from .submission import holds_course_files, locate_submission, visible_children
+from .notebooks.materialize import course_notebooks_in
+from .submission import (
+    CopyRecord,
+    SubmissionRefused,
+    copy_folder_safely,
+    course_files,
+    display_name,
+    locate_submission,
+    open_folder,
+)
 from .units import select_checks
 
 
@@ -66,12 +80,25 @@ class BatchError(ValueError):
 
 @dataclass(frozen=True)
 class StudentFolder:
-    """One student's submission. ``folder`` is None when nothing can be graded (see ``problem``)."""
+    """One student's submission. ``folder`` is None when nothing can be graded (see ``problem``).
+
+    ``student`` is the printable name used in every table and message (undecodable bytes of the
+    folder's name escaped, see :func:`~autograder.submission.display_name`); ``key`` names the
+    student's files in DIR; ``raw`` is the folder's name as the OS gives it; ``fingerprint`` says
+    what was handed in (the path, size, mtime and SHA-256 of every file read), so that a resumed
+    run notices a changed submission."""
 
     student: str
     folder: Path | None
     problem: str | None = None
     note: str | None = None
+    key: str = ""
+    raw: str = ""
+    fingerprint: str = ""
+
+    @property
+    def file_key(self) -> str:
+        return self.key or self.student
 
 
 @dataclass
@@ -83,54 +110,133 @@ class BatchSummary:
     problems: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    #: students the run was limited to (``--student``); empty: the whole class
+    selected: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     def slowest(self, count: int = 3) -> list[tuple[str, float]]:
         return sorted(self.seconds.items(), key=lambda item: (-item[1], item[0]))[:count]
 
 
+class BatchInterrupted(Exception):
+    """Ctrl-C: the rows finished so far are kept and the tables written; the same command resumes."""
+
+    def __init__(self, summary: BatchSummary, out: Path):
+        super().__init__(
+            f"interrupted: {len(summary.graded)} student(s) graded in this run are kept in {out}; "
+            "run the same command again to grade the others"
+        )
+        self.summary = summary
+
+
 # ----------------------------------------------------------------------------- discovery
 
 
-def _student_folder(student: str, folder: Path, staging: Path) -> StudentFolder:
-    # Notebooks are written out as modules beside the other staged files of the run.
-    located = locate_submission(folder, staging / f"{student}.modules")
-    return StudentFolder(student, located.folder, located.problem, located.note)
+def _file_key(display: str, raw: str) -> str:
+    """The name of a student's files in DIR: the display name, shortened (with a hash of the raw
+    name, so it stays unique) when it would not fit in a file name."""
+    if len(display.encode("utf-8")) <= 180:
+        return display
+    digest = hashlib.sha256(os.fsencode(raw)).hexdigest()[:16]
+    short, size = [], 0
+    for char in display:
+        size += len(char.encode("utf-8"))
+        if size > 120:
+            break
+        short.append(char)
+    return "".join(short) + "~" + digest
 
 
-def discover_students(root: Path, staging: Path) -> list[StudentFolder]:
-    """Every student under ``root``, sorted by id; raises BatchError when there is none."""
+def _stage(root_fd: int, raw: str, staging: Path, *, nbgrader: bool) -> StudentFolder:
+    """Copies student ``raw`` (an entry of the folder ``root_fd``) safely into the staging folder
+    and finds the course files in the copy; never reads the student's folder in place."""
+    display = display_name(raw)
+    key = _file_key(display, raw)
+    files, modules = staging / "files" / key, staging / "modules" / key
+    for folder in (files, modules):
+        shutil.rmtree(folder, ignore_errors=True)  # a copy left by an earlier run is never reused
+    record = CopyRecord(facts=[])
+
+    def row(problem=None, folder=None, note=None):
+        return StudentFolder(display, folder, problem, note, key, raw, record.fingerprint())
+
+    try:
+        info = os.stat(raw, dir_fd=root_fd, follow_symlinks=False)
+    except OSError as error:
+        record.problem = f"{display} cannot be read ({error.strerror})"
+        return row(record.problem)
+    record.facts.append(f"{display}\0{stat.S_IFMT(info.st_mode)}\0{info.st_size}\0{info.st_mtime_ns}")
+    if not stat.S_ISDIR(info.st_mode):
+        if stat.S_ISLNK(info.st_mode):
+            record.problem = f"{display} is a symbolic link, not a folder: hand in the folder itself"
+        else:
+            record.problem = f"{display} is a file, not a {'student' if nbgrader else 'submission'} folder"
+        return row(record.problem)
+    try:
+        fd = os.open(raw, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=root_fd)
+    except OSError as error:
+        record.problem = f"{display}/ cannot be read ({error.strerror})"
+        return row(record.problem)
+    try:
+        # nbgrader: the files of every <assignment>/ merged into one folder; otherwise the folder
+        # and its subfolders (a student who handed in assignments/ itself).
+        copy_folder_safely(fd, files, record, prefix=f"{display}/", depth=1, flat=nbgrader)
+    except SubmissionRefused as refused:
+        record.problem = str(refused)
+        shutil.rmtree(files, ignore_errors=True)
+        return row(record.problem)
+    except OSError as error:
+        record.problem = f"{display}/ cannot be read ({error.strerror})"
+        return row(record.problem)
+    finally:
+        os.close(fd)
+    try:
+        located = locate_submission(files, modules)
+    except Exception as error:  # a grader bug must cost one row, not the batch
+        return row(f"internal grader error ({type(error).__name__}: {error}); please report it")
+    return row(located.problem, located.folder, located.note)
+
+
+def _looks_like_one_submission(root: Path) -> bool:
+    """ROOT holds course files or course notebooks itself (links and FIFOs count: never opened)."""
+    names = set(os.listdir(root))
+    return bool(names & course_files()) or bool(course_notebooks_in(root))
+
+
+def discover_students(root: Path, staging: Path, only: Sequence[str] = ()) -> list[StudentFolder]:
+    """Every student under ``root``, sorted by name, each copied safely into ``staging``; raises
+    BatchError when there is none (or ``only`` names a student that is not there).
+
+    ``only``: grade just these students (their display or folder names)."""
     root = Path(root)
     if not root.is_dir():
         raise BatchError(f"{root} is not a folder")
     submitted = root / "submitted"
-    if submitted.is_dir():
-        students = [_merge_nbgrader_student(folder, staging) for folder in visible_children(submitted)]
-    else:
-        if holds_course_files(root):
-            raise BatchError(f"{root} looks like one submission, not a class: use `autograder grade --submission {root}`")
-        students = [_student_folder(folder.name, folder, staging) for folder in visible_children(root)]
-    if not students:
-        raise BatchError(f"{root} holds no student folders")
-    return students
-
-
-def _merge_nbgrader_student(folder: Path, staging: Path) -> StudentFolder:
-    """Copies the files of every ``<assignment>/`` of an nbgrader student into one folder."""
-    student = folder.name
-    if not folder.is_dir():
-        return StudentFolder(student, None, f"{folder.name} is a file, not a student folder")
-    target = staging / student
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    for assignment in visible_children(folder):
-        if assignment.is_dir():
-            for file in visible_children(assignment):
-                if file.is_file():
-                    shutil.copy2(file, target / file.name)
-    return _student_folder(student, target, staging)
-
-
-# ----------------------------------------------------------------------------- workers
+    nbgrader = submitted.is_dir() and not submitted.is_symlink()
+    if not nbgrader and _looks_like_one_submission(root):
+        raise BatchError(
+            f"{root} looks like one submission, not a class (it holds the course's files itself): "
+            f"use `autograder grade --submission {root}`, or give the folder that holds one folder per student"
+        )
+    parent = submitted if nbgrader else root
+    try:
+        fd = open_folder(parent)
+    except OSError as error:
+        raise BatchError(f"{parent} cannot be read ({error.strerror})") from None
+    try:
+        names = sorted(name for name in os.listdir(fd) if not name.startswith((".", "__")))
+        if not names:
+            raise BatchError(f"{root} holds no student folders")
+        if only:
+            known = {display_name(name) for name in names} | set(names)
+            unknown = [name for name in only if name not in known]
+            if unknown:
+                raise BatchError(f"no student folder named {', '.join(map(display_name, unknown))} under {parent}")
+            names = [name for name in names if name in only or display_name(name) in only]
+        staging.mkdir(parents=True, exist_ok=True)
+        return [_stage(fd, name, staging, nbgrader=nbgrader) for name in names]
+    finally:
+        os.close(fd)
 
 
 # ----------------------------------------------------------------------------- files
@@ -140,6 +246,56 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
+
+
+# What a row may say. A student's code can print a 1 MB line or raise with a 1 MB message; copied
+# as they are into every check's output, they made one student's JSON 200 MB. Each line is cut at
+# LINE_LIMIT characters and each check's text at CHECK_LIMIT, with a note that says so.
+LINE_LIMIT = 500
+CHECK_LIMIT = 8 * 1024
+
+
+def bound_text(text: str, total: int = CHECK_LIMIT, line_limit: int = LINE_LIMIT) -> str:
+    """``text`` with each line cut at ``line_limit`` characters and the whole at about ``total``."""
+    if len(text) <= line_limit and "\n" not in text:
+        return text
+    lines, size = [], 0
+    source = text.split("\n")
+    for index, line in enumerate(source):
+        if len(line) > line_limit:
+            line = f"{line[:line_limit]}... ({len(line) - line_limit} more characters cut)"
+        if size + len(line) + 1 > total - 80:
+            lines.append(f"... ({len(source) - index} more line(s) cut)")
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
+
+
+def bound_report(report: Report) -> Report:
+    """``report`` with every text a student's code can fill bounded (see :func:`bound_text`)."""
+    results = tuple(
+        replace(
+            result,
+            message=bound_text(result.message),
+            summary=bound_text(result.summary),
+            hint=None if result.hint is None else bound_text(result.hint),
+            details=tuple(bound_text(line, LINE_LIMIT * 2) for line in result.details[:40]),
+            captured_output=bound_text(result.captured_output, 4 * 1024),
+            blocked_by=bound_text(result.blocked_by, LINE_LIMIT * 2),
+        )
+        for result in report.results
+    )
+    return Report(report.submission, results, tuple(bound_text(note) for note in report.notes))
+
+
+def _bound_document(document: dict) -> dict:
+    """The JSON document with each check's ``output`` (and the notes) at most CHECK_LIMIT characters."""
+    for test in document["tests"]:
+        test["output"] = bound_text(test["output"])
+    if "output" in document:
+        document["output"] = bound_text(document["output"])
+    return document
 
 
 def _unusable_report(student: StudentFolder, checks: Sequence[Check]) -> Report:
@@ -158,24 +314,54 @@ def _unusable_report(student: StudentFolder, checks: Sequence[Check]) -> Report:
     return Report(student.student, results, (student.problem or "",))
 
 
-def _write_student(out: Path, student: StudentFolder, report: Report) -> None:
+def grader_fingerprint(checks: Sequence[Check]) -> str:
+    """The grader's version and the ids, points and visibility of the checks it grades with:
+    rows graded with different fingerprints are not comparable (e.g. max_score 369 and 374)."""
+    digest = hashlib.sha256(__version__.encode())
+    for check in checks:
+        digest.update(f"\n{check.id}\0{check.points!r}\0{check.visibility.value}".encode())
+    return f"{__version__}:{digest.hexdigest()[:16]}"
+
+
+def _state_path(out: Path, student: StudentFolder) -> Path:
+    return out / ".rows" / f"{student.file_key}.json"
+
+
+def _write_student(out: Path, student: StudentFolder, report: Report, grader: str = "") -> None:
+    state = _state_path(out, student)
+    state.unlink(missing_ok=True)  # until the new row is complete, it is not up to date
     if student.note:
         report = Report(report.submission, report.results, (student.note, *report.notes))
-    document = report.to_gradescope()
+    report = bound_report(report)
+    document = _bound_document(report.to_gradescope())
     feedback = io.StringIO()
     feedback.write(f"Feedback for {student.student}\n\n")
     render_report(report, colour=False, stream=feedback)
-    _write_atomically(out / f"{student.student}.txt", feedback.getvalue())
-    # The JSON last: its presence marks the student as finished for a resumed run.
-    _write_atomically(out / f"{student.student}.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    key = student.file_key
+    _write_atomically(out / f"{key}.txt", feedback.getvalue())
+    # The JSON, then its state: a JSON without a matching state is graded again on the next run.
+    _write_atomically(out / f"{key}.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    state.parent.mkdir(exist_ok=True)
+    _write_atomically(state, json.dumps({
+        "student": student.student, "submission": student.fingerprint, "grader": grader,
+    }, indent=1) + "\n")
 
 
-def _finished(out: Path, student: str) -> bool:
+def _row_state(out: Path, student: StudentFolder) -> dict | None:
     try:
-        document = json.loads((out / f"{student}.json").read_text(encoding="utf-8"))
+        document = json.loads((out / f"{student.file_key}.json").read_text(encoding="utf-8"))
+        state = json.loads(_state_path(out, student).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(document, dict) and "score" in document and "tests" in document
+        return None
+    if not (isinstance(document, dict) and "score" in document and "tests" in document and isinstance(state, dict)):
+        return None
+    return state
+
+
+def _finished(out: Path, student: StudentFolder, grader: str) -> bool:
+    """The student's row exists and was graded from this very submission by this very grader."""
+    state = _row_state(out, student)
+    return state is not None and state.get("submission") == student.fingerprint and state.get("grader") == grader
 
 
 def write_grade_tables(out: Path, students: Sequence[StudentFolder], units: Sequence[str]) -> None:
@@ -183,7 +369,7 @@ def write_grade_tables(out: Path, students: Sequence[StudentFolder], units: Sequ
     rows, nbgrader_rows = [], []
     for student in sorted(students, key=lambda s: s.student):
         try:
-            document = json.loads((out / f"{student.student}.json").read_text(encoding="utf-8"))
+            document = json.loads((out / f"{student.file_key}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             rows.append([student.student, *[""] * len(units), "", "", "not graded (run the batch again)"])
             continue
@@ -256,6 +442,31 @@ class Progress:
 # ----------------------------------------------------------------------------- the batch
 
 
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Holds ``DIR/.lock`` (an exclusive flock) while a run writes into ``out``: a second run into
+    the same folder would grade the same students twice and interleave the tables. The OS drops
+    the lock when the process ends, however it ends."""
+    handle = open(out / ".lock", "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise BatchError(
+                f"another grade-batch run (process {holder}) is writing into {out}: wait for it to "
+                "finish (or stop it), or give another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
 def grade_batch(
     root: Path,
     out: Path,
@@ -265,6 +476,7 @@ def grade_batch(
     executor: Executor | None = None,
     parts: Sequence[str] = (),
     redo: bool = False,
+    students: Sequence[str] = (),
     options: GradingOptions = GradingOptions(),
     progress: Progress | None = None,
 ) -> BatchSummary:
@@ -273,71 +485,144 @@ def grade_batch(
     executor: where the probes run; by default ``jobs`` processes on this machine
         (:class:`~autograder.executors.LocalExecutor`), or e.g. a
         :class:`~autograder.executors.DaskExecutor`. Raises ExecutorError when it cannot run at all.
+    students: grade only these (folder names); the other rows in ``out`` are kept.
+    redo: grade again even the students whose row is up to date.
+
+    Raises BatchError when the run cannot start (no class under ``root``, another run holds
+    ``out``, ``students`` mixes grader versions) and BatchInterrupted on Ctrl-C (after writing the
+    tables of what is finished).
     """
     started = time.perf_counter()
     executor = executor or LocalExecutor(jobs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        return _grade_batch_locked(Path(root), out, reference, executor, parts, redo, tuple(students),
+                                   options, progress, started)
+
+
+def _grade_batch_locked(root, out, reference, executor, parts, redo, only, options, progress, started):
     checks = select_checks(list(parts))
     units = list(dict.fromkeys(check.unit for check in checks))
-    students = discover_students(Path(root), out / ".staging")
-    summary = BatchSummary()
+    grader = grader_fingerprint(checks)
+    staging = out / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)  # staged copies are rebuilt from the submissions every run
+    selected = discover_students(root, staging, only)
+    everyone = discover_everyone(root, selected) if only else selected
+    if only:
+        _refuse_mixed_graders(out, [s for s in everyone if s.raw not in {t.raw for t in selected}], grader)
+    summary = BatchSummary(selected=[student.student for student in selected] if only else [])
     todo = []
-    for student in students:
-        if not redo and _finished(out, student.student):
-            summary.skipped.append(student.student)
-        elif student.folder is None:
-            _write_student(out, student, _unusable_report(student, checks))
-            summary.graded.append(student.student)
-            summary.problems[student.student] = student.problem or ""
-        else:
-            todo.append(student)
-    progress = progress or Progress(len(todo))
-    check_ids = tuple(check.id for check in checks)
-    hidden = reference.folders_to_hide()
-    remaining, alone = list(todo), False
-    while remaining:
-        # A round grades everyone left; after a round in which nobody finished, the next round
-        # grades the first student alone (the likeliest culprit: a local pool loses every
-        # unfinished student when one of them kills its worker).
-        group = remaining[:1] if alone else remaining
-        left = _grade_in_pool(group, checks, check_ids, hidden, out, executor, reference, options, summary, progress)
-        alone = len(left) == len(group) and len(group) > 1
-        if len(left) == len(group) == 1:
-            # Graded alone, and its worker died again: a row that says so, instead of rounds forever.
-            problem = "a grading worker died on this submission; grade it alone with `autograder grade`"
-            _write_student(out, left[0], _unusable_report(StudentFolder(left[0].student, None, problem), checks))
-            summary.graded.append(left[0].student)
-            summary.problems[left[0].student] = problem
-            progress.advance()
-            left = []
-        remaining = left + remaining[len(group):]
-    write_grade_tables(out, students, units)
+    try:
+        for student in selected:
+            if not redo and _finished(out, student, grader):
+                summary.skipped.append(student.student)
+            elif student.folder is None:
+                _write_student(out, student, _unusable_report(student, checks), grader)
+                summary.graded.append(student.student)
+                summary.problems[student.student] = student.problem or ""
+            else:
+                todo.append(student)
+        progress = progress or Progress(len(todo))
+        check_ids = tuple(check.id for check in checks)
+        hidden = reference.folders_to_hide()
+        remaining, alone = list(todo), False
+        while remaining:
+            # A round grades everyone left; after a round in which nobody finished, the next round
+            # grades the first student alone (the likeliest culprit: a local pool loses every
+            # unfinished student when one of them kills its worker).
+            group = remaining[:1] if alone else remaining
+            left = _grade_in_pool(group, checks, check_ids, hidden, out, executor, reference, options,
+                                  summary, progress, grader)
+            alone = len(left) == len(group) and len(group) > 1
+            if len(left) == len(group) == 1:
+                # Graded alone, and its worker died again: a row that says so, instead of rounds forever.
+                problem = "a grading worker died on this submission; grade it alone with `autograder grade`"
+                _write_student(out, replace(left[0], folder=None, problem=problem),
+                               _unusable_report(replace(left[0], folder=None, problem=problem), checks), grader)
+                summary.graded.append(left[0].student)
+                summary.problems[left[0].student] = problem
+                progress.advance()
+                left = []
+            remaining = left + remaining[len(group):]
+    except KeyboardInterrupt:
+        # Every finished row is already on disk (atomically); the tables say who is left.
+        summary.interrupted = True
+        write_grade_tables(out, everyone, units)
+        summary.wall_seconds = time.perf_counter() - started
+        raise BatchInterrupted(summary, out) from None
+    write_grade_tables(out, everyone, units)
     summary.wall_seconds = time.perf_counter() - started
     return summary
 
 
-def _grade_in_pool(todo, checks, check_ids, hidden, out, executor, reference, options, summary, progress):
+def discover_everyone(root: Path, selected: Sequence[StudentFolder]) -> list[StudentFolder]:
+    """Every student under ``root`` for the tables of a ``--student`` run: names and file keys
+    only (nothing is read or copied; the rows of the others are taken as they are)."""
+    root = Path(root)
+    parent = root / "submitted" if (root / "submitted").is_dir() else root
+    by_raw = {student.raw: student for student in selected}
+    everyone = []
+    for name in sorted(name for name in os.listdir(parent) if not name.startswith((".", "__"))):
+        display = display_name(name)
+        everyone.append(by_raw.get(name) or StudentFolder(display, None, key=_file_key(display, name), raw=name))
+    return everyone
+
+
+def _refuse_mixed_graders(out: Path, others: Sequence[StudentFolder], grader: str) -> None:
+    """A ``--student`` run must not put rows of two grader versions (other checks or points) into
+    one table: refused, with what to do, when the other rows were graded differently."""
+    stale = [student.student for student in others
+             if (state := _row_state(out, student)) is not None and state.get("grader") != grader]
+    if stale:
+        shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+        raise BatchError(
+            f"the rows of {shown} in {out} were graded by another version of the grader or other "
+            f"checks (--unit): grading only some students would mix the two in grades.csv; run "
+            "without --student (rows graded differently are then graded again), or use another --out"
+        )
+
+
+def _grade_in_pool(todo, checks, check_ids, hidden, out, executor, reference, options, summary, progress,
+                   grader=""):
     """Grades ``todo`` in one session of ``executor`` (a fresh local pool, or one connection to a
     cluster); returns the students whose worker died (WorkerLost), in ``todo``'s order."""
     lost = set()
     with executor.session() as session:
-        pending = {
-            session.submit(ProbeJob(student.folder, check_ids, options, hidden, student.student)): student
-            for student in todo
-        }
-        for future in session.as_completed(list(pending)):
-            student = pending.pop(future)
-            try:
-                _finish_student(student, future, checks, out, reference, summary)
-            except WorkerLost:
-                lost.add(student.student)  # a local pool loses every unfinished job at once
-                continue
-            progress.advance()
+        try:
+            pending = {
+                session.submit(ProbeJob(student.folder, check_ids, options, hidden, student.student)): student
+                for student in todo
+            }
+            for future in session.as_completed(list(pending)):
+                student = pending.pop(future)
+                try:
+                    _finish_student(student, future, checks, out, reference, summary, grader)
+                except WorkerLost:
+                    lost.add(student.student)  # a local pool loses every unfinished job at once
+                    continue
+                progress.advance()
+        except KeyboardInterrupt:
+            _abandon(session)
+            raise
     return [student for student in todo if student.student in lost]
 
 
-def _finish_student(student, future: ProbeFuture, checks, out, reference, summary) -> None:
+def _abandon(session) -> None:
+    """Ctrl-C: stop a local pool's workers now instead of waiting for the students they probe
+    (leaving the session would otherwise wait for every queued student)."""
+    pool = getattr(session, "pool", None)
+    if pool is None:
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except Exception:  # noqa: BLE001  (already gone)
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _finish_student(student, future: ProbeFuture, checks, out, reference, summary, grader="") -> None:
     try:
         outcomes, seconds = future.result()
         judged_at = time.perf_counter()
@@ -346,15 +631,15 @@ def _finish_student(student, future: ProbeFuture, checks, out, reference, summar
     except (WorkerLost, ExecutorError):
         raise
     except SubmissionNotSent as error:
-        student = StudentFolder(student.student, None, str(error))
+        student = replace(student, folder=None, problem=str(error))
         report, seconds = _unusable_report(student, checks), 0.0
         summary.problems[student.student] = str(error)
     except Exception as error:  # a grader bug must cost one row, not the batch
         problem = f"internal grader error ({type(error).__name__}: {error}); please report it"
-        student = StudentFolder(student.student, None, problem)
+        student = replace(student, folder=None, problem=problem)
         report, seconds = _unusable_report(student, checks), 0.0
         summary.problems[student.student] = problem
-    _write_student(out, student, report)
+    _write_student(out, student, report, grader)
     summary.graded.append(student.student)
     summary.seconds[student.student] = seconds
 
