@@ -2,13 +2,13 @@
 
 The lecture note names one loss function (손실 함수) per kind of problem, and adds a remark to each:
 
-* 회귀 (regression): MSE = (1/N) sum_i sum_d (y_i^(d) - y_hat_i^(d))**2. "Must it be a square?" A network
+* 회귀 (regression): MSE = (1/N) sum_i sum_k (y_i^(k) - y_hat_i^(k))**2. "Must it be a square?" A network
   that tries to fit outliers can be ruined by them; the L1 norm can be more robust to outliers than L2.
-* 분류 (classification): CE = -(1/N) sum_i sum_d y_i^(d) log y_hat_i^(d). Only one class is 1, and the
+* 분류 (classification): CE = -(1/N) sum_i sum_c y_i^(c) log y_hat_i^(c). Only one class is 1, and the
   note remarks that the right class only has to score higher than the others (strictly, that is what
   accuracy asks; cross-entropy keeps rewarding a wider margin). What holds exactly: CE depends only
   on the differences of the logits within a row, so adding a constant to a row changes nothing.
-* 확률 기반 (probabilistic): MLE = (1/N) sum_i sum_d log N(y_i^(d); y_hat_i^(d), 1). Probabilistic
+* 확률 기반 (probabilistic): MLE = (1/N) sum_i sum_k log N(y_i^(k); y_hat_i^(k), 1). Probabilistic
   losses let a model report its confidence / uncertainty as well.
 
 You implement each loss as a small class, then the graded exercises check the three remarks with the
@@ -26,8 +26,8 @@ The contract every loss in this file shares:
   (``ResidualCache``, ``LogitCache``, ``GaussianCache``); ``backward`` uses the cache of the last
   ``forward`` call. The one exception to "backward returns an array": ``GaussianNLLLoss`` with a
   learned variance returns ``GaussianNLLGradients(mu=..., var=...)``, the gradient for each input.
-* Rows are samples: predictions are ``(N, D)`` (D outputs per sample), logits ``(N, C)`` (C classes).
-  Everything is float64.
+* Rows are samples: predictions are ``(N, K)`` (K outputs per sample, as in Unit 1), logits
+  ``(N, C)`` (C classes). Everything is float64.
 * Reduction as the note writes it: **sum over the output dimensions, mean over the N samples** of the
   batch (for cross-entropy: the sum over classes is part of the formula, then the mean over samples).
 * Neither ``forward`` nor ``backward`` modifies the arrays it is given.
@@ -39,8 +39,8 @@ The contract every loss in this file shares:
 Where torch differs (torch is the independent oracle of this course's own tests):
 
 * ``torch.nn.MSELoss``, ``L1Loss``, ``HuberLoss``, ``BCEWithLogitsLoss`` and ``GaussianNLLLoss`` with
-  ``reduction="mean"`` divide by N*D, the number of elements; here we divide by N only. For D = 1 the
-  two agree; in general ours equals torch's mean times D (or torch's ``reduction="sum"`` divided by N).
+  ``reduction="mean"`` divide by N*K, the number of elements; here we divide by N only. For K = 1 the
+  two agree; in general ours equals torch's mean times K (or torch's ``reduction="sum"`` divided by N).
 * ``torch.nn.CrossEntropyLoss(reduction="mean", label_smoothing=...)`` is the same as ours (mean over
   the batch), for class-index labels and for probability targets alike (no class weights here).
 * ``torch.nn.GaussianNLLLoss`` always needs ``var``; here ``var=None`` means unit variance, the note's
@@ -64,7 +64,7 @@ class ResidualCache:
     """Saved by ``MSELoss``, ``L1Loss`` and ``HuberLoss``.
 
     Attributes:
-        residual: (N, D) ``Y_hat - Y``.
+        residual: (N, K) ``Y_hat - Y``.
     """
 
     residual: np.ndarray
@@ -75,7 +75,7 @@ class LogitCache:
     """Saved by ``CrossEntropyLoss`` and ``BCEWithLogitsLoss``.
 
     Attributes:
-        probabilities: softmax(Z) row by row, (N, C); or sigmoid(Z) element by element, (N, D).
+        probabilities: softmax(Z) row by row, (N, C); or sigmoid(Z) element by element, (N, K).
         targets: the targets as probabilities, same shape: one-hot rows for class labels, after label
             smoothing when it is on.
     """
@@ -89,8 +89,8 @@ class GaussianCache:
     """Saved by ``GaussianNLLLoss``.
 
     Attributes:
-        residual: (N, D) ``mu - Y``.
-        variance: (N, D) ``max(var, eps)``, the clamped variance; None for unit variance (var=None).
+        residual: (N, K) ``mu - Y``.
+        variance: (N, K) ``max(var, eps)``, the clamped variance; None for unit variance (var=None).
     """
 
     residual: np.ndarray
@@ -102,8 +102,8 @@ class GaussianNLLGradients:
     """What ``GaussianNLLLoss.backward`` returns when ``forward`` was given a variance.
 
     Attributes:
-        mu: (N, D) dloss/dmu.
-        var: (N, D) dloss/dvar.
+        mu: (N, K) dloss/dmu.
+        var: (N, K) dloss/dvar.
     """
 
     mu: np.ndarray
@@ -133,22 +133,22 @@ class Loss:
 class MSELoss(Loss):
     """Mean squared error (회귀, regression), exactly as the lecture note writes it::
 
-        r            = Y_hat - Y                          (N, D)
-        loss         = (1/N) * sum_i sum_d r[i, d]**2     sum over outputs, mean over samples
+        r            = Y_hat - Y                          (N, K)
+        loss         = (1/N) * sum_i sum_k r[i, k]**2     sum over outputs, mean over samples
         dloss/dY_hat = (2/N) * r
 
-    torch's ``MSELoss(reduction="mean")`` divides by N*D instead of N.
+    torch's ``MSELoss(reduction="mean")`` divides by N*K instead of N.
     """
 
     cache: ResidualCache | None = None
 
     def forward(self, Y_hat: np.ndarray, Y: np.ndarray) -> float:
-        """Args: Y_hat (N, D) predictions; Y (N, D) targets. Returns the loss as a Python float."""
+        """Args: Y_hat (N, K) predictions; Y (N, K) targets. Returns the loss as a Python float."""
         # Hint: keep r = Y_hat - Y in self.cache = ResidualCache(r); divide the sum of squares by N = rows.
         raise NotImplementedError("MSELoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
-        """Returns dloss/dY_hat, (N, D), for the inputs of the last ``forward``."""
+        """Returns dloss/dY_hat, (N, K), for the inputs of the last ``forward``."""
         cache = self._cached()
         # Hint: the derivative of r**2 is 2 r, and the 1/N of the mean stays.
         raise NotImplementedError("MSELoss.backward: not implemented yet")
@@ -157,23 +157,23 @@ class MSELoss(Loss):
 class L1Loss(Loss):
     """Mean absolute error, the L1 loss (회귀, regression), reduced like the note's MSE::
 
-        r            = Y_hat - Y                          (N, D)
-        loss         = (1/N) * sum_i sum_d |r[i, d]|
+        r            = Y_hat - Y                          (N, K)
+        loss         = (1/N) * sum_i sum_k |r[i, k]|
         dloss/dY_hat = sign(r) / N                        with sign(0) = 0
 
     |r| has no derivative at r = 0; we use the subgradient 0 there, as ``np.sign`` and torch's
-    autograd do. torch's ``L1Loss(reduction="mean")`` divides by N*D instead of N.
+    autograd do. torch's ``L1Loss(reduction="mean")`` divides by N*K instead of N.
     """
 
     cache: ResidualCache | None = None
 
     def forward(self, Y_hat: np.ndarray, Y: np.ndarray) -> float:
-        """Args: Y_hat (N, D) predictions; Y (N, D) targets. Returns the loss as a Python float."""
+        """Args: Y_hat (N, K) predictions; Y (N, K) targets. Returns the loss as a Python float."""
         # Hint: like MSELoss.forward, with |r| in place of r**2.
         raise NotImplementedError("L1Loss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
-        """Returns dloss/dY_hat, (N, D): sign(r) / N, and 0 where Y_hat == Y."""
+        """Returns dloss/dY_hat, (N, K): sign(r) / N, and 0 where Y_hat == Y."""
         cache = self._cached()
         # Hint: np.sign gives -1, 0 or +1; a test such as r >= 0 would give 1 at r = 0.
         raise NotImplementedError("L1Loss.backward: not implemented yet")
@@ -186,13 +186,13 @@ class HuberLoss(Loss):
         h(r) = 0.5 * r**2                     if |r| <= delta
              = delta * (|r| - 0.5 * delta)    otherwise          (the two pieces meet at |r| = delta)
 
-        loss         = (1/N) * sum_i sum_d h(r[i, d])           sum over outputs, mean over samples
+        loss         = (1/N) * sum_i sum_k h(r[i, k])           sum over outputs, mean over samples
         dloss/dY_hat = clip(r, -delta, delta) / N
 
     Args:
         delta: where the quadratic part turns linear; default 1.0, as torch's ``HuberLoss``.
 
-    The elementwise h is torch's ``HuberLoss(delta)``; torch's ``reduction="mean"`` divides by N*D
+    The elementwise h is torch's ``HuberLoss(delta)``; torch's ``reduction="mean"`` divides by N*K
     instead of N. (torch's ``SmoothL1Loss(beta)`` is ``h / beta`` with ``delta = beta``.)
     """
 
@@ -202,12 +202,12 @@ class HuberLoss(Loss):
         self.delta = float(delta)
 
     def forward(self, Y_hat: np.ndarray, Y: np.ndarray) -> float:
-        """Args: Y_hat (N, D) predictions; Y (N, D) targets. Returns the loss as a Python float."""
+        """Args: Y_hat (N, K) predictions; Y (N, K) targets. Returns the loss as a Python float."""
         # Hint: np.where(|r| <= self.delta, quadratic piece, linear piece), then sum and divide by N.
         raise NotImplementedError("HuberLoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
-        """Returns dloss/dY_hat, (N, D): r where |r| <= delta, delta * sign(r) beyond, over N."""
+        """Returns dloss/dY_hat, (N, K): r where |r| <= delta, delta * sign(r) beyond, over N."""
         cache = self._cached()
         # Hint: np.clip(r, -delta, delta) is the derivative of both pieces at once.
         raise NotImplementedError("HuberLoss.backward: not implemented yet")
@@ -270,26 +270,26 @@ class BCEWithLogitsLoss(Loss):
 
         l(z, y)      = -y log sigma(z) - (1 - y) log(1 - sigma(z))
                      = max(z, 0) - z * y + log(1 + exp(-|z|))     the stable form: exp of a number <= 0
-        loss         = (1/N) * sum_i sum_d l(Z[i, d], Y[i, d])    sum over outputs, mean over samples
+        loss         = (1/N) * sum_i sum_k l(Z[i, k], Y[i, k])    sum over outputs, mean over samples
         dloss/dZ     = (sigma(Z) - Y) / N
 
-    For two classes D = 1 (one logit per sample); D > 1 treats D independent yes/no labels. Compute
+    For two classes K = 1 (one logit per sample); K > 1 treats K independent yes/no labels. Compute
     sigma(z) without exp of a large positive number too: with e = exp(-|z|), sigma(z) = 1 / (1 + e)
     for z >= 0 and e / (1 + e) for z < 0.
 
-    torch's ``BCEWithLogitsLoss(reduction="mean")`` divides by N*D instead of N.
+    torch's ``BCEWithLogitsLoss(reduction="mean")`` divides by N*K instead of N.
     """
 
     cache: LogitCache | None = None
 
     def forward(self, Z: np.ndarray, Y: np.ndarray) -> float:
-        """Args: Z (N, D) logits; Y (N, D) targets in [0, 1] (labels 0/1, or probabilities).
+        """Args: Z (N, K) logits; Y (N, K) targets in [0, 1] (labels 0/1, or probabilities).
         Returns the loss as a Python float."""
         # Hint: the stable form above (np.log1p helps), and sigma(Z) from e = exp(-|Z|) for the cache.
         raise NotImplementedError("BCEWithLogitsLoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray:
-        """Returns dloss/dZ, (N, D): (sigma(Z) - Y) / N."""
+        """Returns dloss/dZ, (N, K): (sigma(Z) - Y) / N."""
         cache = self._cached()
         # Hint: the same one line as for CrossEntropyLoss.
         raise NotImplementedError("BCEWithLogitsLoss.backward: not implemented yet")
@@ -309,12 +309,12 @@ class GaussianNLLLoss(Loss):
                                    l = 0.5 * (log v + r**2 / v)
         full=True adds the constant 0.5 * log(2 pi) to every element.
 
-        loss         = (1/N) * sum_i sum_d l[i, d]                sum over outputs, mean over samples
+        loss         = (1/N) * sum_i sum_k l[i, k]                sum over outputs, mean over samples
         dloss/dmu    = r / v / N                                  (v = 1 for unit variance)
         dloss/dvar   = 0.5 * (1 / v - r**2 / v**2) / N
 
     The note's MLE is the log-likelihood (1/N) sum log N(y; y_hat, 1), to be maximised; its negative,
-    with full=True, is MSE / 2 + (D/2) log(2 pi): maximising the likelihood with unit variance is
+    with full=True, is MSE / 2 + (K/2) log(2 pi): maximising the likelihood with unit variance is
     minimising the MSE. With a learned variance, the model can say how uncertain it is.
 
     The clamp and its gradient, precisely (torch clamps a copy of var inside ``torch.no_grad()``):
@@ -326,7 +326,7 @@ class GaussianNLLLoss(Loss):
         eps: the smallest variance used; default 1e-6, as torch.
         full: add the constant 0.5 * log(2 pi) per element; default False, as torch.
 
-    torch's ``GaussianNLLLoss(reduction="mean")`` divides by N*D instead of N (see the module docstring).
+    torch's ``GaussianNLLLoss(reduction="mean")`` divides by N*K instead of N (see the module docstring).
     """
 
     cache: GaussianCache | None = None
@@ -337,9 +337,9 @@ class GaussianNLLLoss(Loss):
 
     def forward(self, mu: np.ndarray, Y: np.ndarray, var: np.ndarray | None = None) -> float:
         """Args:
-            mu: (N, D) predicted means.
-            Y: (N, D) targets.
-            var: (N, D) predicted variances (>= 0), or None for unit variance.
+            mu: (N, K) predicted means.
+            Y: (N, K) targets.
+            var: (N, K) predicted variances (>= 0), or None for unit variance.
 
         Returns the loss as a Python float.
         """
@@ -347,8 +347,8 @@ class GaussianNLLLoss(Loss):
         raise NotImplementedError("GaussianNLLLoss.forward: not implemented yet")
 
     def backward(self) -> np.ndarray | GaussianNLLGradients:
-        """Returns dloss/dmu, (N, D), after ``forward(mu, Y)``; after ``forward(mu, Y, var)`` returns
-        ``GaussianNLLGradients(mu=dloss/dmu, var=dloss/dvar)``, both (N, D)."""
+        """Returns dloss/dmu, (N, K), after ``forward(mu, Y)``; after ``forward(mu, Y, var)`` returns
+        ``GaussianNLLGradients(mu=dloss/dmu, var=dloss/dvar)``, both (N, K)."""
         cache = self._cached()
         # Hint: the variance gradient uses the clamped v, also where var < eps (see the class docstring).
         raise NotImplementedError("GaussianNLLLoss.backward: not implemented yet")
@@ -520,7 +520,7 @@ def plot_outlier_fits(data: OutlierData | None = None, lr: float = 0.1, steps: i
 
 
 def plot_losses_of_residual(delta: float = 1.0, r_max: float = 3.0, points: int = 241):
-    """Each regression loss of one residual r = y_hat - y (N = D = 1), and its derivative, for r in
+    """Each regression loss of one residual r = y_hat - y (N = K = 1), and its derivative, for r in
     [-r_max, r_max]: the square grows fast for large r (outliers weigh a lot), |r| and Huber only
     linearly. Left: the loss; right: dloss/dy_hat from your backward. Returns the Figure.
 

@@ -1,7 +1,7 @@
 """Unit 3's reference losses held against torch (torch.nn.functional and autograd), in float64.
 
-Reductions: the course sums over the D outputs and averages over the N samples, so it equals
-torch's ``reduction="sum"`` divided by N (torch's ``"mean"`` divides by N*D). Cross-entropy is the
+Reductions: the course sums over the K outputs and averages over the N samples, so it equals
+torch's ``reduction="sum"`` divided by N (torch's ``"mean"`` divides by N*K). Cross-entropy is the
 exception: torch's ``"mean"`` already averages over the batch only.
 """
 

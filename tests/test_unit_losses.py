@@ -74,8 +74,8 @@ def test_tied_cases_hold_exact_zero_residuals():
 
 
 def test_first_cases_keep_the_batch_size_the_width_and_2_apart():
-    """A consistent mistake is reported on a check's first case: there N ("N times too large"), D
-    ("divided by N*D") and 2 ("the factor 2 of the square") must be different numbers."""
+    """A consistent mistake is reported on a check's first case: there N ("N times too large"), K
+    ("divided by N*K") and 2 ("the factor 2 of the square") must be different numbers."""
     for check in UNITS["losses"].checks:
         cases = getattr(check, "cases", None)
         if not cases:

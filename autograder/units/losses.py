@@ -410,12 +410,12 @@ def _features(inputs, key: str) -> int:
 
 
 def _per_element_mean(spec: LossSpec, output: str) -> KnownMistake:
-    """torch's reduction="mean": divided by N*D rather than N."""
+    """torch's reduction="mean": divided by N*K (K outputs per sample) rather than N."""
     what = "np.mean averages over every element" if output == "forward()" else "this is the gradient of a mean over every element"
     return KnownMistake(
         output,
-        f"{output} is divided by N*D: {what}, as torch's {spec.class_name}(reduction=\"mean\") does; the "
-        "note's loss sums over the D outputs and divides by the N samples only, and so does its gradient.",
+        f"{output} is divided by N*K: {what}, as torch's {spec.class_name}(reduction=\"mean\") does; the "
+        "note's loss sums over the K outputs and divides by the N samples only, and so does its gradient.",
         lambda inputs, expected: expected / _features(inputs, spec.prediction),
     )
 
@@ -912,8 +912,8 @@ def _assess_unit_variance(facts, inputs) -> Verdict:
             if compare(nll, mse + constant).matches:
                 hint = "each element's loss with unit variance is 0.5 * (y - mu)**2: half the squared error."
             elif full and compare(nll, mse / 2 + 0.5 * math.log(2 * math.pi)).matches:
-                hint = ("the constant 0.5 * log(2 pi) belongs to every element: after the sum over D outputs "
-                        "and the mean over samples it is (D / 2) * log(2 pi).")
+                hint = ("the constant 0.5 * log(2 pi) belongs to every element: after the sum over K outputs "
+                        "and the mean over samples it is (K / 2) * log(2 pi).")
             else:
                 hint = ("with var=None, GaussianNLLLoss is 0.5 * (y - mu)**2 per element, reduced like the MSE "
                         "(sum over outputs, mean over samples): MSE / 2, plus (D/2) log(2 pi) with full=True.")

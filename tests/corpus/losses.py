@@ -30,13 +30,13 @@ MUTATIONS = [
         "return float(np.sum(residual * residual) / residual.shape[0])",
         "return float(np.mean(residual * residual))",
         # (finite_differences fails too: blocked by forward under Check.requires, or "a factor of about 3")
-        {"losses.mse.forward": "divided by n*d", "losses.mse.hidden": "divided by n*d"},
+        {"losses.mse.forward": "divided by n*k", "losses.mse.hidden": "divided by n*k"},
     ),
     Mutation(
-        "MSE gradient divided by N*D", M,
+        "MSE gradient divided by N*K", M,
         "return 2.0 * cache.residual / cache.residual.shape[0]",
         "return 2.0 * cache.residual / cache.residual.size",
-        {"losses.mse.backward": "divided by n*d"},
+        {"losses.mse.backward": "divided by n*k"},
     ),
     Mutation(
         "MSE gradient sign flipped", M,
