@@ -50,6 +50,9 @@ class Verdict:
     hint: the diagnosed cause, safe to show for hidden checks (no inputs, no expected values).
     details: expected vs received, worst element, relative error: shown for public checks only.
     curves: named series (e.g. a loss history) that a plot can show.
+    generic_hint: the hint is the generic diagnosis of the numbers (a factor, a shape, some rows),
+        not a mistake this check names: when a part this check builds on fails, that part is the
+        likelier cause, and the generic hint is dropped for "fix <part> first".
     """
 
     passed: bool
@@ -57,6 +60,7 @@ class Verdict:
     hint: str | None = None
     details: tuple[str, ...] = ()
     curves: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    generic_hint: bool = False
 
     @classmethod
     def ok(cls, message: str = "", curves: Mapping[str, tuple[float, ...]] | None = None) -> "Verdict":
@@ -97,8 +101,8 @@ class Check(ABC):
         #: check ids (``unit.part.aspect``) or parts (``unit.part``: all of its checks) that must pass
         #: for this check to score at all: a gradient check of a forward that returns 0 with a
         #: backward of 0 proves nothing. When one of them fails (and was graded in the same run),
-        #: this check fails "blocked: fix <part> first" with 0 points (grading.judge_submission).
-        #: They count as dependencies for the feedback too.
+        #: this check, if it passed, fails "blocked: fix <part> first" with 0 points
+        #: (grading._note_failing_dependencies). They count as dependencies for the hint too.
         self.requires = requires
         #: dotted functions the student's code may not call in this check (e.g. numpy.linalg.lstsq)
         self.forbidden_calls = forbidden_calls

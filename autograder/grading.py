@@ -263,10 +263,14 @@ def _report_import_failures_once(
 
 
 def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResult]) -> list[CheckResult]:
-    """Applies ``Check.requires`` (blocked: 0 points) and ``Check.depends_on`` (fix-first hints).
+    """Applies ``Check.requires`` and ``Check.depends_on``.
 
-    Only results graded in this run count: a part left out of the selection is not known to fail.
-    A check stopped by an import failure, or not implemented yet, keeps its own message.
+    A check that passes, but requires a check that fails, is blocked: 0 points, "blocked: fix
+    <part> first". A check that fails while a part it requires or builds on fails keeps its own
+    message (it is true), and its hint says "fix <part> first: <that part's problem>" (then its
+    own hint, unless that was only a generic diagnosis). Only results graded in this run count: a
+    part left out of the selection is not known to fail. A check stopped by an import failure, or
+    not implemented yet, keeps its own message.
     """
     by_id = {result.id: result for result in results}
     by_part: dict[str, list[CheckResult]] = {}
@@ -294,7 +298,7 @@ def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResul
             f for f in (first_failure(part, result, True) for part in check.depends_on) if f is not None
         ]
         parts = tuple(dict.fromkeys(named(cause, result) for cause in causes))
-        if blockers and result.status is not ResultStatus.ERROR:
+        if blockers and result.passed:
             # Scoring it would pay for a backward checked against a wrong forward (0 and 0 agree).
             cause = named(blockers[0], result)
             result = replace(
@@ -303,10 +307,13 @@ def _note_failing_dependencies(checks: Sequence[Check], results: list[CheckResul
                 failing_dependencies=parts,
             )
         elif causes and not result.passed:
-            result = replace(
-                result, hint=f"fix {named(causes[0], result)} first: {_problem_of(causes[0], result)}",
-                failing_dependencies=parts,
-            )
+            # The part it builds on is the likelier cause: say so first. A generic hint (a factor,
+            # some rows) would blame this part for that part's mistake: dropped; a mistake this
+            # check names itself stays, after.
+            hint = f"fix {named(causes[0], result)} first: {_problem_of(causes[0], result)}"
+            if result.hint and not result.generic_hint:
+                hint += f" Then: {result.hint}"
+            result = replace(result, hint=hint, failing_dependencies=parts)
         noted.append(result)
     return noted
 
@@ -361,5 +368,6 @@ def _result(check: Check, outcome: ChildOutcome, reference: Outputs | str | None
         hint=verdict.hint,
         details=verdict.details,
         curves=verdict.curves,
+        generic_hint=verdict.generic_hint,
         **base,
     )

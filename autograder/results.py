@@ -46,6 +46,8 @@ class CheckResult:
     #: the file whose import failure stopped this check, shortly: ``losses.py (syntax error, line 12)``.
     #: The first such check of a unit keeps the full message; the others say "blocked by ..." only.
     blocked_by: str = ""
+    #: the hint is a generic diagnosis of the numbers (see Verdict.generic_hint)
+    generic_hint: bool = False
 
     @property
     def unit(self) -> str:

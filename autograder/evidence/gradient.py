@@ -166,6 +166,7 @@ class GradientCheck(Check):
             f"your gradient for {name} is not the derivative of your forward pass{where}",
             hint,
             tuple(details),
+            generic_hint=True,
         )
 
     def _all_directions(self, student, prefix, evidence, report, analytic) -> tuple[np.ndarray, np.ndarray]:

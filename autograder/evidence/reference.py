@@ -80,7 +80,9 @@ class ReferenceCheck(Check):
             tolerance=self.tolerance,
             site=site,  # (check id, case index): where a release finds an instructor answer precomputed
         )
-        return Verdict(False, f"{name} does not match the reference{where}", hint, describe(name, comparison))
+        generic = hint is not None and hint not in {mistake.hint for mistake in self.known_mistakes}
+        return Verdict(False, f"{name} does not match the reference{where}", hint, describe(name, comparison),
+                       generic_hint=generic)
 
 
 def describe(name: str, comparison: Comparison) -> tuple[str, ...]:
