@@ -243,4 +243,6 @@ def copy_folder_safely(dir_fd: int, target: Path, record: CopyRecord, *, prefix:
             if name.endswith(_COPIED_SUFFIXES) or entry.is_dir(follow_symlinks=True):
                 raise _refuse_kind(where, mode)
         elif name.endswith(_COPIED_SUFFIXES):
+            if not stat.S_ISREG(mode):  # (fstat checks again once it is open: it may be swapped meanwhile)
+                raise _refuse_kind(where, mode)
             _copy_file(dir_fd, name, where, target / name, record)

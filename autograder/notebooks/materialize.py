@@ -63,11 +63,15 @@ def materialize_notebooks(folder: Path, into: Path) -> str:
     problems = []
     for module, notebook in notebooks.items():
         target = into / f"{module}.py"
+        problem_file = into / f"{module}.py{PROBLEM_SUFFIX}"
         try:
             source = module_source(load_notebook(notebook), module, notebook.name, given_chunks(module))
+            # A .problem left by an earlier run into the same folder would hide the fixed notebook.
+            problem_file.unlink(missing_ok=True)
             target.write_text(source, encoding="utf-8")
         except NotebookProblem as problem:
-            (into / f"{module}.py{PROBLEM_SUFFIX}").write_text(str(problem), encoding="utf-8")
+            target.unlink(missing_ok=True)
+            problem_file.write_text(str(problem), encoding="utf-8")
             problems.append(notebook.name)
     names = ", ".join(path.name for path in notebooks.values())
     note = f"graded the code cells of the notebooks {names}"
