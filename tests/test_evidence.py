@@ -125,12 +125,16 @@ def _linear_gradient_check():
 
 
 def _linear_gradient_outputs():
-    from autograder.sandbox import Implementation
+    from autograder.sandbox import Implementation, Status, run_isolated
 
     from .conftest import SOLUTIONS
 
     check = _linear_gradient_check()
-    return check, dict(check.probe(Implementation(SOLUTIONS)))
+    # In a child, as the engine probes: importing solutions/ here would put it on this process's path.
+    outcome = run_isolated(lambda: check.probe(Implementation(SOLUTIONS)), limits=Limits(timeout_s=30),
+                           student_folder=SOLUTIONS)
+    assert outcome.status is Status.OK, outcome.message
+    return check, dict(outcome.outputs)
 
 
 def test_gradient_check_needs_evidence_for_every_case_and_parameter():
