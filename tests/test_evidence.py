@@ -275,3 +275,25 @@ class ToyCheck(Check):
 
     def __init__(self, id, **kwargs):
         super().__init__(id, description="", points=1, **kwargs)
+
+
+def test_a_float32_forward_is_named_by_the_gradient_check(tmp_path):
+    from autograder.evidence import GradientCheck, GradientProblem
+
+    w = np.random.default_rng(6).standard_normal(20) + 3.0
+
+    def build(impl, x):
+        module = impl.module("toy")
+        return GradientProblem(forward=lambda p: module.loss(p["w"]), params={"w": x["w"]},
+                               analytic={"w": module.grad(x["w"])})
+
+    check = GradientCheck("toy.loss.gradcheck", description="", points=1, build=build,
+                          cases=[Case("20 weights", {"w": w})])
+    source = ("import numpy as np\n"
+              "def loss(w):\n    return np.float32(np.sum(w * w))\n"
+              "def grad(w):\n    return 2 * w\n")
+    result = grade_source(tmp_path, source, check)
+    assert not result.passed
+    assert result.hint.startswith("your forward pass or dw is float32: float32 rounds at about 1e-7")
+    (tmp_path / "f64").mkdir()
+    assert grade_source(tmp_path / "f64", source.replace("np.float32(", "float("), check).passed
