@@ -157,3 +157,31 @@ def test_list_shows_every_check(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "linear.gradients.finite_differences" in out and "hidden" in out
+
+
+def test_the_grader_never_imports_torch():
+    """torch is the tests' oracle only (the `test` extra): importing every module of the grader
+    must not import it, so `pip install -e .` without torch gives a working `autograder check`."""
+    code = (
+        "import importlib, pkgutil, sys, autograder\n"
+        "for module in pkgutil.walk_packages(autograder.__path__, 'autograder.'):\n"
+        "    if not module.name.endswith('__main__'):\n"
+        "        importlib.import_module(module.name)\n"
+        "print(sorted(name for name in sys.modules if name == 'torch' or name.startswith('torch.')))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"
+
+
+def test_torch_is_only_in_the_test_extra_with_a_closed_range():
+    tomllib = pytest.importorskip("tomllib")
+    from autograder.paths import REPOSITORY
+
+    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.lower().startswith("torch")]
+    extras = project["optional-dependencies"]
+    torch = [d for name, deps in extras.items() for d in deps if d.lower().startswith("torch")]
+    # An open range makes pip download a multi-GB CUDA build: torch==2.13.0 must satisfy a closed one.
+    assert torch == ["torch>=2.1,<2.14"] and "torch>=2.1,<2.14" in extras["test"]
+    assert any(d.startswith(("jupyterlab", "notebook")) for d in extras["notebook"])
