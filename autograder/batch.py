@@ -5,10 +5,10 @@ Layouts recognised under ROOT:
 * one folder per student, each shaped like ``assignments/`` (files one level deeper are found too,
   with a note);
 * nbgrader's ``submitted/<student>/<assignment>/``: a student's assignment folders are merged into
-  one staging folder (``DIR/.staging/<student>``) and graded together.
+  one staging folder (``DIR/.staging/files/<student>``) and graded together.
 
 Either may hold the course's notebooks instead of ``.py`` files: their module cells are written out
-as modules (``DIR/.staging/<student>.modules``) and graded exactly as ``.py`` files would be.
+as modules (``DIR/.staging/modules/<student>``) and graded exactly as ``.py`` files would be.
 
 How it stays fast and safe:
 
@@ -19,11 +19,15 @@ How it stays fast and safe:
 * this process computes the reference once (in its own trusted child), judges every student, and
   writes ``DIR/<student>.json`` (the ``grade --json`` document), ``DIR/<student>.txt`` (feedback) and,
   at the end, ``DIR/grades.csv`` and ``DIR/nbgrader_grades.csv`` from those JSON files;
-* every file is written atomically (temporary file + rename); a student whose JSON exists is skipped
-  on the next run unless ``redo`` is set, so an interrupted batch resumes where it stopped, and the
-  CSV files are rebuilt from the JSON files, byte-identical for the same inputs;
-* nothing a student hands in stops the batch: an empty folder, a binary or non-UTF-8 file, a missing
-  unit or a wrong folder shape becomes that student's row with a clear message.
+* every file is written atomically (temporary file + rename); a student whose row is up to date
+  (``DIR/.rows/<student>.json``: same submission fingerprint, same grader fingerprint) is skipped on
+  the next run unless ``redo`` is set, so an interrupted batch resumes where it stopped and a changed
+  submission or grader is graded again; the CSV files are rebuilt from the JSON files,
+  byte-identical for the same inputs; ``DIR/.lock`` keeps a second run out; Ctrl-C keeps what is done;
+* nothing a student hands in stops the batch: a submission is copied safely (no links followed, no
+  FIFO or device opened, size limits: :mod:`autograder.submission`) into ``DIR/.staging`` and the copy
+  is graded; an empty folder, a binary or non-UTF-8 file, a missing unit, a wrong folder shape, any
+  folder name, a 1 MB output line becomes that student's row with a clear, bounded message.
 """
 
 from __future__ import annotations
@@ -497,8 +501,11 @@ def grade_batch(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        return _grade_batch_locked(Path(root), out, reference, executor, parts, redo, tuple(students),
-                                   options, progress, started)
+        try:
+            return _grade_batch_locked(Path(root), out, reference, executor, parts, redo, tuple(students),
+                                       options, progress, started)
+        except KeyboardInterrupt:  # before grading began (while copying): nothing new to keep
+            raise BatchInterrupted(BatchSummary(interrupted=True), out) from None
 
 
 def _grade_batch_locked(root, out, reference, executor, parts, redo, only, options, progress, started):
