@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
-from autograder import api
+from autograder import api, grading
 from autograder.grading import GradingOptions
 from autograder.results import ResultStatus
 from autograder.sandbox import Limits
 
 from .conftest import SOLUTIONS, results_by_id
-from .corpus.hostile import FULL, HOSTILE
+from .corpus.hostile import CONTAINMENT, FULL, HOSTILE
 
 QUICK = GradingOptions(limits=Limits(timeout_s=1.0), timeout_override_s=1.0)
 PREDICT_BODY = "    ### BEGIN SOLUTION\n    return X @ W + b\n    ### END SOLUTION\n"
@@ -45,7 +49,7 @@ def assert_others_pass(results):
         assert results[check_id].passed, (check_id, results[check_id].message)
 
 
-@pytest.mark.parametrize("hostile", HOSTILE, ids=[h.name for h in HOSTILE])
+@pytest.mark.parametrize("hostile", HOSTILE + CONTAINMENT, ids=[h.name for h in HOSTILE + CONTAINMENT])
 def test_hostile_submission_gets_its_exact_score_and_message(tmp_path, hostile):
     source = None
     if hostile.source is not None:
@@ -64,7 +68,105 @@ def test_hostile_submission_gets_its_exact_score_and_message(tmp_path, hostile):
 
 
 def test_hostile_corpus_is_large_enough():
-    assert len(HOSTILE) >= 15
+    assert len(HOSTILE) >= 15 and len(CONTAINMENT) >= 10
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the user switch and the child's view need root")
+
+
+@needs_root
+def test_containment_attacks_left_nothing_behind():
+    """The refused writes of CONTAINMENT really were refused (the file does not exist)."""
+    import numpy
+
+    assert not (Path(numpy.__file__).parent.parent / "zz_hostile_was_here.pth").exists()
+
+
+@needs_root
+def test_student_code_runs_as_its_own_user_and_writes_only_its_copy(tmp_path):
+    """As root, the child is another user with no groups; the submission it sees is a private copy
+    it may write (the original folder is untouched)."""
+    spy = (
+        "    import os, tempfile\n"
+        "    ids = (os.getuid(), os.geteuid(), os.getgid(), os.getgroups())\n"
+        "    if 0 in ids[:3] or ids[3]:\n"
+        "        raise RuntimeError(f'runs as {ids}')\n"
+        "    with open(os.path.join(os.path.dirname(__file__), 'scribble.txt'), 'w') as mine:\n"
+        "        mine.write('mine')\n"
+        "    with open(os.path.join(tempfile.gettempdir(), 'scratch.txt'), 'w') as scratch:\n"
+        "        scratch.write('mine')\n"
+        "    return X @ W + b\n"
+    )
+    folder = submission_with(tmp_path, predict_body=spy)
+    report = api.grade(folder, parts=["linear.predict"], options=QUICK)
+    assert report.notes == ()
+    assert results_by_id(report)["linear.predict.values"].passed, results_by_id(report)["linear.predict.values"].message
+    assert not (folder / "scribble.txt").exists()
+
+
+def test_grader_secrets_in_the_environment_do_not_reach_student_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_API_TOKEN", "tok-7f3a91")
+    # Fork from this process (which holds the token), not from the clean worker started earlier.
+    monkeypatch.setattr(grading, "_holds_reference_values", False)
+    spy = "    import os\n    raise RuntimeError('environment: ' + repr(sorted(os.environ.items())))\n"
+    report = api.grade(submission_with(tmp_path, predict_body=spy), parts=["linear.predict"], options=QUICK)
+    message = results_by_id(report)["linear.predict.values"].message
+    assert "environment: [" in message and "'PATH'" in message
+    assert "tok-7f3a91" not in json.dumps(report.to_gradescope())
+    assert "GRADER_API_TOKEN" not in message
+
+
+@needs_root
+def test_a_double_forked_daemon_does_not_outlive_grading(tmp_path):
+    """A predict starts a setsid daemon (out of the child's process group) that sleeps 3 s, then
+    writes a file: once grading has returned, it must be dead, with everything it started."""
+    marker = Path(tempfile.mkdtemp(prefix="daemon-marker-"))
+    marker.chmod(0o777)  # the child's user may write here (it is outside every hidden folder)
+    try:
+        daemon = (
+            "    import os\n"
+            f"    marker = {str(marker)!r}\n"
+            "    if not os.path.exists(marker + '/started'):\n"
+            "        open(marker + '/started', 'w').close()\n"
+            "        if os.fork() == 0:\n"
+            "            os.setsid()\n"
+            "            if os.fork() == 0:\n"
+            "                os.execv('/bin/sh', ['sh', '-c', 'sleep 3; touch ' + marker + '/daemon-was-here'])\n"
+            "            os._exit(0)\n"
+            "        os.wait()\n"
+            "    return X @ W + b\n"
+        )
+        report = api.grade(submission_with(tmp_path, predict_body=daemon), parts=["linear.predict"], options=QUICK)
+        assert results_by_id(report)["linear.predict.values"].passed
+        assert (marker / "started").exists()  # the attack ran
+        time.sleep(4)
+        assert not (marker / "daemon-was-here").exists()
+        survivors = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and str(marker).encode() in (entry / "cmdline").read_bytes():
+                    survivors.append(entry.name)
+            except OSError:
+                pass
+        assert survivors == []
+    finally:
+        shutil.rmtree(marker, ignore_errors=True)
+
+
+def test_seccomp_refuses_new_namespaces(tmp_path):
+    """Unprivileged users may usually create user namespaces (and in one, mount): seccomp refuses."""
+    pytest.importorskip("pyseccomp")
+    attack = (
+        "    import ctypes\n"
+        "    libc = ctypes.CDLL(None, use_errno=True)\n"
+        "    if libc.unshare(0x10000000 | 0x00020000) == 0:\n"
+        "        raise RuntimeError('created a user and mount namespace')\n"
+        "    if ctypes.get_errno() != 1:\n"
+        "        raise RuntimeError(f'unshare failed with errno {ctypes.get_errno()}, not EPERM')\n"
+        "    return X @ W + b\n"
+    )
+    result = grade(submission_with(tmp_path, predict_body=attack))["linear.predict.values"]
+    assert result.passed, result.message
 
 
 def test_exception_names_the_students_line(tmp_path):

@@ -20,6 +20,16 @@ import sys
 from dataclasses import dataclass
 
 DEFAULT_FORBIDDEN_MODULES = frozenset({"torch", "jax", "jaxlib", "tensorflow", "keras", "autograd"})
+#: The grader's own trusted code: hidden checks (their inputs and seeds) and the instructor-only
+#: wrong-answer simulators. Refused in every student child, whatever ``Bans`` says.
+TRUSTED_PACKAGES = ("autograder.units.hidden", "autograder.units.instructor")
+
+
+def _trusted_package(fullname: str) -> str | None:
+    for package in TRUSTED_PACKAGES:
+        if fullname == package or fullname.startswith(package + "."):
+            return package
+    return None
 
 
 class ForbiddenImport(ImportError):
@@ -51,6 +61,9 @@ class _ModuleBlocker(importlib.abc.MetaPathFinder):
         self.modules = modules
 
     def find_spec(self, fullname, path=None, target=None):
+        trusted = _trusted_package(fullname)
+        if trusted:
+            raise ForbiddenImport(f"importing {fullname} is not allowed: {trusted} holds the grader's own code")
         if fullname.split(".")[0] in self.modules:
             raise ForbiddenImport(
                 f"importing {fullname} is not allowed in this course: write it yourself with numpy"
@@ -61,8 +74,13 @@ class _ModuleBlocker(importlib.abc.MetaPathFinder):
 def install(bans: Bans) -> None:
     """Applies ``bans`` to the current process (call it in the child only)."""
     for name in list(sys.modules):
-        if name.split(".")[0] in bans.modules:
+        if name.split(".")[0] in bans.modules or _trusted_package(name):
             del sys.modules[name]
+    # ``import autograder.units as u; u.hidden`` would skip the import system: the attribute goes too.
+    units = sys.modules.get("autograder.units")
+    for package in TRUSTED_PACKAGES:
+        if units is not None and hasattr(units, package.rsplit(".", 1)[1]):
+            delattr(units, package.rsplit(".", 1)[1])
     sys.meta_path.insert(0, _ModuleBlocker(bans.modules))
     for dotted in sorted(bans.calls):
         module_name, _, attribute = dotted.rpartition(".")

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from . import bans as bans_module
+from . import confine
 from . import wire
 from .bans import Bans, ForbiddenCall, ForbiddenImport
 from .clock import TaskClock
@@ -377,14 +378,22 @@ def _child_main(tasks, pipes: tuple[int, int], output_fd: int, limits: Limits, f
     write_end, go_on = pipes
     try:
         _become_confined_child(output_fd, keep=(write_end, go_on))
-        unhidden = hide_folders(confinement.hidden_folders)
+        student = _is_students_child(confinement)
+        hidden = confinement.hidden_folders + (confine.trusted_folders(folder) if student else ())
+        unhidden = hide_folders(hidden)
+        problems = [unhidden]
+        if student:
+            problems += _confine_before_limits(folder)
         _apply_limits(limits, cpu_seconds=sum(task.timeout_s for task in tasks))
         setup_error = None
         try:
             if confinement.bans is not None:
                 bans_module.install(confinement.bans)
+            if student:
+                problems += _confine_after_bans()
         except Exception as error:  # our bug, not the student's: every task says so
             setup_error = f"the grader could not set up the sandbox: {error}"
+        unhidden = "; ".join(dict.fromkeys(p for p in problems if p)) or None
         for task in tasks:
             if setup_error:
                 message = {_STATUS_KEY: Status.EXCEPTION.value, _MESSAGE_KEY: setup_error}
@@ -400,6 +409,52 @@ def _child_main(tasks, pipes: tuple[int, int], output_fd: int, limits: Limits, f
         pass
     finally:
         os._exit(0)
+
+
+def _is_students_child(confinement: Confinement) -> bool:
+    """A child with bans or hidden folders runs a student's code; the reference's child has neither."""
+    return confinement.bans is not None or bool(confinement.hidden_folders)
+
+
+#: What a grader that does not run as root cannot promise (said once in the report's notes).
+NOT_ROOT = ("the grader does not run as root, so the submission's code runs as the grader's own user: "
+            "it could reach them through /proc/<grader>/root and write to the grader's files")
+
+
+def _confine_before_limits(folder: Path | None) -> list[str | None]:
+    """As root: the child's own view of the files (under its own user id, not yet taken) and a
+    PID namespace for everything it starts; the environment cut to an allow-list (confine.py)."""
+    problems: list[str | None] = []
+    scratch = None
+    if confine.is_root():
+        problem, scratch = confine.private_view(Path(folder).resolve() if folder is not None else None,
+                                                confine.student_id())
+        problems.append(problem)
+    else:
+        problems.append(NOT_ROOT)
+    problems.append(confine.contain_descendants())
+    confine.clean_environment(scratch)
+    _PRIVILEGES_DROPPABLE[:] = [confine.is_root(), confine.is_root() and problems[0] is None]
+    return problems
+
+
+#: In a student's child: [started as root, its private view was built]
+_PRIVILEGES_DROPPABLE: list[bool] = []
+
+
+def _confine_after_bans() -> list[str | None]:
+    """Last, right before student code: another user (only if its view was built: otherwise it
+    could not read the submission), no new privileges, seccomp, no debugger."""
+    problems: list[str | None] = []
+    root, view_built = _PRIVILEGES_DROPPABLE or [False, False]
+    if view_built:
+        problems.append(confine.drop_privileges(confine.student_id()))
+    else:
+        problems.append(confine.no_new_privileges())
+    seccomp = confine.install_seccomp()
+    confine.forbid_breakpoint()
+    # seccomp is a second wall behind the user switch: only a grader without the first says it lacks it
+    return problems if root or seccomp is None else problems + [seccomp]
 
 
 def _run_task(task: Task, folder: Path | None) -> dict:

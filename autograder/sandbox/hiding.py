@@ -47,17 +47,37 @@ def _enter_mount_namespace(libc) -> str | None:
     return None
 
 
+#: In a child: None once it has a private mount namespace, else why it could not get one.
+_PRIVATE_MOUNTS: list[str | None] = []
+
+
+def enter_private_mounts() -> str | None:
+    """Gives this process (a child) its own mount namespace with private mounts, once.
+
+    Returns None, or why the operating system refused. Mounts made afterwards are seen by this
+    process and its descendants only, and vanish with them.
+    """
+    if not _PRIVATE_MOUNTS:
+        try:
+            libc = _libc()
+            problem = _enter_mount_namespace(libc)
+            if problem is None and libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+                problem = _error("mount --make-rprivate /")
+        except (OSError, AttributeError) as error:
+            problem = f"mount namespaces unavailable: {error}"
+        _PRIVATE_MOUNTS.append(problem)
+    return _PRIVATE_MOUNTS[0]
+
+
 def hide_folders(folders: tuple[Path, ...]) -> str | None:
     """Mounts an empty read-only tmpfs over each folder; returns None, or why it could not."""
     if not folders:
         return None
     try:
         libc = _libc()
-        problem = _enter_mount_namespace(libc)
+        problem = enter_private_mounts()
         if problem:
             return problem
-        if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-            return _error("mount --make-rprivate /")
         for folder in folders:
             target = os.fsencode(str(folder))
             flags = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC

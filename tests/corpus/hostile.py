@@ -5,10 +5,10 @@ Each entry edits a copy of the reference: ``predict_body`` replaces the body of 
 file. ``score`` is the exact total the submission must get, ``messages`` fragments that specific
 checks' messages must contain.
 
-Score arithmetic for Unit 1 (29 points): the checks that never run the student's predict are
+Score arithmetic for Unit 1 (30 points): the checks that never run the student's predict are
 loss (4), step (3) and collapse (3): 10 points. Every other check runs predict (directly, through
 the student's loss_gradients, or through fit), so a predict that crashes leaves exactly 10.
-The checks a submission with a print flood or warnings passes are all 29.
+The checks a submission with a print flood or warnings passes are all 30.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 INDEPENDENT_OF_PREDICT = 10
-FULL = 29
-#: A predict without the bias (what the cheaters below return) still leaves its inputs alone (1),
-#: and fit still diverges at a huge learning rate (2) and is deterministic (1).
-MISSING_BIAS_KEEPS = 4
+FULL = 30
+#: A predict without the bias (what the cheaters below return) still returns an array (1), leaves
+#: its inputs alone (1), and fit still diverges at a huge learning rate (2) and is deterministic (1).
+MISSING_BIAS_KEEPS = 5
 
 
 @dataclass(frozen=True)
@@ -84,4 +84,76 @@ HOSTILE = [
     Hostile("binary file", 0, {"linear.predict.values": "not a Python text file"}, source=b"\0\1\2binary"),
     Hostile("not UTF-8", 0, {"linear.predict.values": "is not UTF-8 text"}, source=b"x = '\xff\xfe'\n"),
     Hostile("empty file", 0, {"linear.predict.values": "no function or class named 'predict'"}, source=""),
+]
+
+
+def _escapes_or_passes(attack: str) -> str:
+    """A predict that tries ``attack`` (code that sets ``escaped`` to what it got) and fails if it
+    worked: the submission scores FULL only if the kernel, the bans or the view refuse the attack."""
+    lines = "".join("    " + line + "\n" for line in attack.strip().splitlines())
+    return ("    import os, ctypes\n    escaped = None\n" + lines
+            + "    if escaped:\n        raise RuntimeError('escaped the sandbox: ' + repr(escaped)[:300])\n"
+            + "    return X @ W + b\n")
+
+
+#: Attacks from issue 12: each must be refused, so each submission gets full marks.
+CONTAINMENT = [
+    Hostile("unmounts the tmpfs that hides solutions/", FULL, predict_body=_escapes_or_passes("""
+from autograder.paths import solutions_dir
+libc = ctypes.CDLL(None, use_errno=True)
+libc.umount2(str(solutions_dir()).encode(), 2)
+escaped = os.listdir(solutions_dir())
+""")),
+    Hostile("reads the solutions through /proc/<parent>/root", FULL, predict_body=_escapes_or_passes("""
+from autograder.paths import solutions_dir
+try:
+    escaped = open(f'/proc/{os.getppid()}/root{solutions_dir()}/linear_model.py').read()
+except OSError:
+    pass
+""")),
+    Hostile("lists the parent's pipes in /proc/<parent>/fd (to write a pickle)", FULL, predict_body=_escapes_or_passes("""
+try:
+    escaped = os.listdir(f'/proc/{os.getppid()}/fd')
+except OSError:
+    pass
+""")),
+    Hostile("prints the hidden checks' source", FULL, predict_body=_escapes_or_passes("""
+import autograder.units
+folder = os.path.join(os.path.dirname(autograder.units.__file__), 'hidden')
+try:
+    escaped = open(os.path.join(folder, 'linear.py')).read()
+except OSError:
+    pass
+""")),
+    Hostile("appends to the installed grader package", FULL, predict_body=_escapes_or_passes("""
+import autograder
+try:
+    with open(autograder.__file__, 'a') as package:
+        escaped = 'appended to ' + autograder.__file__
+except OSError:
+    pass
+""")),
+    Hostile("writes a .pth into site-packages", FULL, predict_body=_escapes_or_passes("""
+import numpy
+site = os.path.dirname(os.path.dirname(numpy.__file__))
+try:
+    with open(os.path.join(site, 'zz_hostile_was_here.pth'), 'x') as pth:
+        escaped = 'wrote a .pth into ' + site
+except OSError:
+    pass
+""")),
+    Hostile("reads the grader's environment", FULL, predict_body=_escapes_or_passes("""
+allowed = {'PATH', 'HOME', 'TMPDIR', 'LANG', 'LANGUAGE', 'TZ', 'PYTHONHASHSEED', 'MPLCONFIGDIR',
+           'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'}
+escaped = sorted(name for name in os.environ if name not in allowed and not name.startswith('LC_'))
+""")),
+    Hostile("imports the instructor-only wrong-answer simulators", INDEPENDENT_OF_PREDICT,
+            {"linear.predict.values": "autograder.units.instructor holds the grader's own code"},
+            predict_body="    import autograder.units.instructor.optimizers\n    return X @ W + b\n"),
+    Hostile("imports the hidden checks", INDEPENDENT_OF_PREDICT,
+            {"linear.predict.values": "autograder.units.hidden holds the grader's own code"},
+            predict_body="    from autograder.units.hidden import linear\n    return X @ W + b\n"),
+    Hostile("breakpoint() left in", INDEPENDENT_OF_PREDICT,
+            {"linear.predict.values": "remove breakpoint(): the grader runs without a debugger"},
+            predict_body="    breakpoint()\n    return X @ W + b\n"),
 ]
