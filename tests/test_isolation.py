@@ -388,3 +388,29 @@ def test_syntax_error_in_an_imported_module_blames_that_module_once_per_unit(tmp
     assert len(entries) == len(report.results)
     assert sum(f"blocked by {blocked}" in entry["output"] for entry in entries) == len(entries) - 2
     json.dumps(entries)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the private view of the files is built as root only")
+def test_a_search_path_holding_the_submission_never_exposes_or_changes_the_real_folder(tmp_path, monkeypatch):
+    """``python -m`` puts the working folder on sys.path; when it holds the submission (a course
+    folder, pytest's tmp_path), binding it back whole into the child's view would hand the child the
+    real folder instead of its private copy: the child then wrote (and chowned) the real files."""
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    folder = closed / "student"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.syspath_prepend(str(closed))
+    before = {path.name: (path.stat().st_uid, path.stat().st_mode, path.read_bytes()) for path in folder.iterdir()}
+    checks = [check for check in grading_checks(["linear"])]
+    outcomes = grading.probe_submission(folder, checks)
+    assert all(outcome.status.value == "ok" for outcome in outcomes.values()), {
+        key: outcome.message for key, outcome in outcomes.items() if outcome.status.value != "ok"}
+    after = {path.name: (path.stat().st_uid, path.stat().st_mode, path.read_bytes()) for path in folder.iterdir()}
+    assert after == before
+    assert folder.stat().st_uid == 0
+
+
+def grading_checks(selectors):
+    from autograder.units import select_checks
+
+    return select_checks(selectors)

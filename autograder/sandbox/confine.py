@@ -109,12 +109,20 @@ def _submission_cover(submission: Path, needed: list[Path]) -> Path | None:
     return parent
 
 
-def _needed_folders() -> list[Path]:
-    """What a child must still reach as another user: Python, its packages, the grader."""
-    paths = {Path(sys.prefix), Path(sys.exec_prefix), Path(sys.base_prefix), Path(__file__).resolve().parents[1]}
+def _needed_folders(submission: Path | None = None) -> list[Path]:
+    """What a child must still reach as another user: Python, its packages, the grader.
+
+    A ``sys.path`` entry that holds the submission (the working folder of ``python -m``, a
+    PYTHONPATH set to the course folder) is left out: bound back whole, it would bring the real
+    submission (and its neighbours, with their owner's permissions) over the child's private copy.
+    The grader's own package is always kept."""
+    paths = {Path(sys.prefix), Path(sys.exec_prefix), Path(sys.base_prefix)}
     for entry in sys.path:
         if entry and os.path.isabs(entry) and os.path.isdir(entry):
             paths.add(Path(entry).resolve())
+    if submission is not None:
+        paths = {path for path in paths if not submission.is_relative_to(path)}
+    paths.add(Path(__file__).resolve().parents[1])
     ordered = sorted(paths, key=lambda p: len(p.parts))
     kept: list[Path] = []
     for path in ordered:  # a folder inside one already kept comes with it
@@ -178,7 +186,7 @@ def private_view(submission: Path | None, uid: int) -> tuple[str | None, str | N
             entries = _read_tree(submission)
             if entries is None:
                 return f"the submission is larger than {MAX_SUBMISSION_BYTES // 1024**2} MiB", None
-        needed = _needed_folders()
+        needed = _needed_folders(submission)
         covers: dict[Path, list[Path]] = {}
         for path in needed:
             closed = _closed_ancestor(path)
