@@ -73,3 +73,18 @@ def load_reference(name: str):
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def edited_reference(folder, module: str, replacements: dict[str, str]):
+    """A copy of the reference at ``folder`` whose ``module``.py has each ``find`` (present exactly
+    once) replaced: a submission with one deliberate edit."""
+    import shutil
+
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / f"{module}.py"
+    source = path.read_text()
+    for find, replace in replacements.items():
+        assert source.count(find) == 1, find
+        source = source.replace(find, replace)
+    path.write_text(source)
+    return folder

@@ -1,6 +1,5 @@
 """Generic diagnosis: each classic mistake is named from the numbers alone."""
 
-import shutil
 import warnings
 
 import numpy as np
@@ -9,7 +8,7 @@ import pytest
 from autograder import api
 from autograder.diagnosis import DiagnosisContext, KnownMistake, diagnose
 
-from .conftest import SOLUTIONS, results_by_id
+from .conftest import SOLUTIONS, edited_reference, results_by_id
 from .corpus.linear import MUTATIONS
 
 RNG = np.random.default_rng(42)
@@ -176,14 +175,7 @@ NAN_PRODUCING = {
 
 
 def test_grading_nan_and_inf_prints_no_grader_warning(tmp_path, capfd):
-    folder = tmp_path / "submission"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    path = folder / "linear_model.py"
-    source = path.read_text()
-    for find, replace in NAN_PRODUCING.items():
-        assert source.count(find) == 1
-        source = source.replace(find, replace)
-    path.write_text(source)
+    folder = edited_reference(tmp_path / "submission", "linear_model", NAN_PRODUCING)
     capfd.readouterr()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a warning raised by the grader would now fail its check

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from autograder.grading import GradingOptions
 from autograder.sandbox import Limits, Status, Task, run_tasks
 from autograder.sandbox.clock import proc_clocks_work
 
-from .conftest import SOLUTIONS
+from .conftest import SOLUTIONS, edited_reference
 
 import pytest
 
@@ -98,12 +97,7 @@ def scores_by_check(folder):
 
 
 def test_per_check_scores_are_the_same_idle_and_with_the_machine_3x_oversubscribed(tmp_path):
-    slow = tmp_path / "slow"
-    shutil.copytree(SOLUTIONS, slow, ignore=shutil.ignore_patterns("__pycache__"))
-    module = slow / "linear_model.py"
-    text = module.read_text()
-    assert text.count(PREDICT_BODY) == 1
-    module.write_text(text.replace(PREDICT_BODY, SLOW_PREDICT))
+    slow = edited_reference(tmp_path / "slow", "linear_model", {PREDICT_BODY: SLOW_PREDICT})
 
     idle = {"reference": scores_by_check(SOLUTIONS), "slow": scores_by_check(slow)}
     with oversubscribed():

@@ -3,7 +3,6 @@ of time are skipped with that reason instead of each waiting for its budget (aut
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
@@ -13,7 +12,7 @@ from autograder.grading import GradingOptions
 from autograder.sandbox import Confinement, Implementation, Status
 from autograder.units import select_checks
 
-from .conftest import SOLUTIONS, results_by_id
+from .conftest import SOLUTIONS, edited_reference, results_by_id
 
 LINEAR_FORWARD = "        self.cache = LinearCache(X=X)\n        return X @ self.W + self.b\n"
 #: What a student who has not met vectorisation yet writes: three nested loops, every multiply-add
@@ -34,13 +33,7 @@ TRIPLE_LOOP_FORWARD = (
 
 
 def submission_with_linear_forward(tmp_path, forward: str):
-    folder = tmp_path / "submission"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    module = folder / "mlp.py"
-    text = module.read_text()
-    assert text.count(LINEAR_FORWARD) == 1
-    module.write_text(text.replace(LINEAR_FORWARD, forward))
-    return folder
+    return edited_reference(tmp_path / "submission", "mlp", {LINEAR_FORWARD: forward})
 
 
 def forward_multiply_adds(check) -> float:
