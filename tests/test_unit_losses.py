@@ -18,7 +18,7 @@ from .conftest import (
     load_reference,
     results_by_id,
 )
-from .corpus.losses import MUTATIONS
+from .corpus.losses import CORRECT_VARIANTS, MUTATIONS
 
 LOSS_PARTS = ("mse", "l1", "huber", "ce", "bce", "gaussian_nll")
 EXERCISE_PARTS = ("outliers", "relative_logits", "gaussian_mle")
@@ -127,7 +127,17 @@ ISOLATED = (
     "log of the unclamped variance",
     "variance gradient 0 where the clamp is active",
     "variance clamped in place",
+    "probability targets smoothed in place (Y *= 1 - eps)",
+    "Huber as torch's SmoothL1Loss (divided by delta)",
 )
+
+
+@pytest.mark.parametrize("part, variant", CORRECT_VARIANTS, ids=[v.name for _, v in CORRECT_VARIANTS])
+def test_correct_code_in_another_style_keeps_every_point_of_its_part(part, variant, tmp_path):
+    """Summation order, np.float64 instead of float, logaddexp, a loop over rows: none may cost a point."""
+    report = api.grade(variant.apply(SOLUTIONS, tmp_path / "s"), parts=[part])
+    assert report.results and all(r.passed for r in report.results), [(r.id, r.message) for r in report.results
+                                                                      if not r.passed]
 
 
 @pytest.mark.parametrize("name", ISOLATED)

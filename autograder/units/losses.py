@@ -179,13 +179,25 @@ class LossContractCheck(PropertyCheck):
     the comparison of the arrays after the call stays the engine's.
     """
 
-    def __init__(self, id: str, *, spec: LossSpec, case: Case, **common):
+    #: Prefix of the facts of the ``also`` case (input names never start with it).
+    ALSO = "also/"
+
+    def __init__(self, id: str, *, spec: LossSpec, case: Case, also: Case | None = None, **common):
+        """``also``: a second case whose arrays must stay unchanged too, for a mutation only some
+        options reach (cross-entropy smoothing probability targets in place: ``Y *= 1 - eps`` is a
+        no-op without smoothing, and integer labels are never touched). It runs only when the code
+        handles that case at all: an exception there is the concept of another check (the options'
+        own checks), so it costs nothing here, and the ``case`` alone decides."""
         self.spec = spec
+        hint = ("build new arrays (e.g. r = Y_hat - Y, or v = np.maximum(var, eps)) instead of updating "
+                "{name} with -=, += or index assignment; the caller still needs its values.")
+        function = f"{spec.class_name}.forward or backward"
         self.unchanged = InputsUnchangedCheck(
-            id, call=_both_call(spec), function=f"{spec.class_name}.forward or backward", case=case,
-            description="", points=0,
-            hint="build new arrays (e.g. r = Y_hat - Y, or v = np.maximum(var, eps)) instead of updating "
-                 "{name} with -=, += or index assignment; the caller still needs its values.",
+            id, call=_both_call(spec), function=function, case=case, description="", points=0, hint=hint,
+        )
+        self.also = None if also is None else InputsUnchangedCheck(
+            id, call=_both_call(spec), function=function + f" (with {also.label})", case=also, description="",
+            points=0, hint=hint,
         )
         super().__init__(id, run=self._run, assess=self._assess, case=case, **common)
 
@@ -193,7 +205,13 @@ class LossContractCheck(PropertyCheck):
         value = _forward(_new_loss(impl, self.spec, x), self.spec, x)
         shape = f" of shape {np.shape(value)}" if isinstance(value, np.ndarray) else ""
         facts = {"is_float": isinstance(value, float), "returned": f"a {type(value).__name__}{shape}"}
-        return {**self.unchanged.probe(impl), **facts}  # input names never clash with these two keys
+        also = {}
+        if self.also is not None:
+            try:
+                also = {self.ALSO + key: array for key, array in self.also.probe(impl).items()}
+            except Exception:  # noqa: BLE001 - that option's own checks report it (see __init__)
+                also = {}
+        return {**self.unchanged.probe(impl), **facts, **also}  # input names never clash with these keys
 
     def _assess(self, facts, inputs) -> Verdict:
         if facts.get("is_float") is not True:
@@ -204,7 +222,11 @@ class LossContractCheck(PropertyCheck):
                 "end forward with `return float(...)`: the loss is one plain number (np.float64 is fine "
                 "too), not an array, so that it can be printed, compared and kept in a list of losses.",
             )
-        return self.unchanged.judge(facts, None)
+        verdict = self.unchanged.judge(facts, None)
+        also = {key[len(self.ALSO):]: value for key, value in facts.items() if key.startswith(self.ALSO)}
+        if verdict.passed and self.also is not None and also:
+            return self.also.judge(also, None)
+        return verdict
 
 
 @dataclass(frozen=True)
@@ -232,6 +254,7 @@ def _loss_checks(
     more_cases: tuple[MoreCases, ...] = (),
     extra: tuple[Check, ...] = (),
     unchanged_case: Case | None = None,
+    also_unchanged: Case | None = None,
     gradient_of: str | None = None,
 ) -> tuple[Check, ...]:
     """The checks every loss part has (see the module docstring); ``more_cases`` and ``extra``
@@ -263,7 +286,7 @@ def _loss_checks(
         LossContractCheck(
             f"{prefix}.contract",
             description=f"{name}.forward returns a Python float; forward and backward leave their arguments unchanged",
-            points=1, spec=spec, case=unchanged_case or public[0],
+            points=1, spec=spec, case=unchanged_case or public[0], also=also_unchanged,
         ),
     )
 
@@ -499,6 +522,24 @@ HUBER_MISTAKES = _mean_mistakes(HUBER) + (
         "the gradient does not follow delta: clip r to [-self.delta, self.delta], not to [-1, 1].",
         lambda inputs, expected: np.clip(_residual(inputs), -1.0, 1.0) / len(inputs["Y"]),
     ),
+    KnownMistake(
+        "backward()",
+        "backward() is 0 where |r| > delta: there the loss is linear, delta * (|r| - delta / 2), and its "
+        "slope is delta * sign(r), not 0; np.clip(r, -delta, delta) / N gives both pieces.",
+        lambda inputs, expected: np.where(np.abs(_residual(inputs)) <= inputs.get("delta", 1.0), expected, 0.0),
+    ),
+    # torch's SmoothL1Loss(beta) is HuberLoss(delta=beta) / beta; with delta = 0.5 the generic
+    # diagnosis would call it "twice too large".
+    *(
+        KnownMistake(
+            output,
+            f"{output} is divided by delta: that is torch's SmoothL1Loss(beta = delta), 0.5 * r**2 / delta "
+            "inside, |r| - delta / 2 beyond; HuberLoss is delta times it: 0.5 * r**2 inside, "
+            "delta * (|r| - delta / 2) beyond.",
+            lambda inputs, expected: expected / inputs.get("delta", 1.0),
+        )
+        for output in ("forward()", "backward()")
+    ),
 )
 
 
@@ -543,6 +584,16 @@ CE_MISTAKES = (
         "the log-sum-exp normaliser is missing: the note's CE takes log-probabilities, and "
         "log softmax(Z) = Z - log(sum(exp(Z))) row by row, not Z itself.",
         _ce_output("forward()", forward_without_normaliser=True),
+    ),
+    *(
+        KnownMistake(
+            output,
+            f"{output} is divided by N*C: np.mean(q * log_p) averages over the classes too; the sum over "
+            "the C classes is part of the cross-entropy, and only the N samples are averaged: "
+            "-(1/N) * sum_i sum_c q[i, c] * log p[i, c].",
+            lambda inputs, expected: expected / inputs["Z"].shape[1],
+        )
+        for output in ("forward()", "backward()")
     ),
 )
 
@@ -690,6 +741,25 @@ def _gaussian_terms(inputs, *, clamp_log=True, per_sample_constant=False):
     return total / len(Y)
 
 
+def _gaussian_with_eps_added(output: str):
+    """What ``output`` is with v = var + eps in place of max(var, eps) (learned-variance cases only)."""
+
+    def wrong(inputs, expected):
+        if "var" not in inputs:
+            return None
+        r, v = inputs["mu"] - inputs["Y"], inputs["var"] + inputs.get("eps", 1e-6)
+        if output == "backward().mu":
+            return r / v / len(r)
+        if output == "backward().var":
+            return 0.5 * (1.0 / v - r**2 / v**2) / len(r)
+        total = (0.5 * (np.log(v) + r**2 / v)).sum()
+        if inputs.get("full", False):
+            total += 0.5 * math.log(2 * math.pi) * r.size
+        return total / len(r)
+
+    return wrong
+
+
 def _below_eps(inputs) -> np.ndarray:
     return np.asarray(inputs.get("var", 1.0)) < inputs.get("eps", 1e-6)
 
@@ -716,6 +786,15 @@ GAUSSIAN_MISTAKES = (
         "forward()",
         f"log(var) uses the unclamped var: {CLAMP_HINT}",
         lambda inputs, expected: _gaussian_terms(inputs, clamp_log=False),
+    ),
+    # Before the generic diagnosis, which would call a relative error of about eps "float32 rounding".
+    *(
+        KnownMistake(
+            output,
+            f"eps is added to the variance (var + eps) instead of clamping it: {CLAMP_HINT}",
+            _gaussian_with_eps_added(output),
+        )
+        for output in ("forward()", "backward().mu", "backward().var")
     ),
     KnownMistake(
         "backward().mu",
@@ -1087,6 +1166,8 @@ UNIT = Unit(
             public=CE_PUBLIC,
             gradient_cases=[CE_PUBLIC[0], _classification_case(160, 7, 3)],
             mistakes=ALL_CE_MISTAKES,
+            # smoothing soft targets in place (Y *= 1 - eps) shows only with both options on
+            also_unchanged=CE_SMOOTHING_TARGETS[0],
             more_cases=(
                 MoreCases("targets", "CrossEntropyLoss.forward with probability targets: one-hot and soft rows", 2,
                           CE_TARGETS, outputs=FORWARD),

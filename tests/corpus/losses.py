@@ -253,4 +253,130 @@ MUTATIONS = [
         {"losses.gaussian_nll.backward": "opposite sign",
          "losses.gaussian_mle.learned_variance": "sign"},
     ),
+    # --- found by grading other courses' styles (aliasing, conventions the generic diagnosis misnamed)
+    Mutation(
+        "probability targets smoothed in place (Y *= 1 - eps)", M,
+        "        targets = (1.0 - self.label_smoothing) * targets + self.label_smoothing / C\n",
+        "        targets *= 1.0 - self.label_smoothing\n        targets += self.label_smoothing / C\n",
+        # integer labels are copied by np.eye(C)[Y], and without smoothing the edit is a no-op: only
+        # the contract's second case (soft targets with smoothing) sees the caller's Y change
+        {"losses.ce.contract": "changed its argument y in place"},
+    ),
+    Mutation(
+        "CE averaged over the classes too (np.mean)", M,
+        "return float(-np.sum(targets * log_p) / N)",
+        "return float(-np.mean(targets * log_p))",
+        {"losses.ce.forward": "divided by n*c", "losses.ce.hidden": "divided by n*c"},
+    ),
+    Mutation(
+        "Huber gradient 0 beyond delta", M,
+        "return np.clip(cache.residual, -self.delta, self.delta) / cache.residual.shape[0]",
+        "r = cache.residual\n        return np.where(np.abs(r) <= self.delta, r, 0.0) / r.shape[0]",
+        # the generic diagnosis called this "only some rows are wrong: a loop bound"
+        {"losses.huber.backward": "is 0 where |r| > delta", "losses.huber.delta_backward": "is 0 where |r| > delta",
+         "losses.huber.hidden": "is 0 where |r| > delta"},
+    ),
+    Mutation(
+        "Huber as torch's SmoothL1Loss (divided by delta)", M,
+        "        return float(np.sum(pieces) / residual.shape[0])\n        ### END SOLUTION\n\n    def backward(self) -> np.ndarray:\n        \"\"\"Returns dloss/dY_hat, (N, K): r where",
+        "        return float(np.sum(pieces) / self.delta / residual.shape[0])\n        ### END SOLUTION\n\n    def backward(self) -> np.ndarray:\n        \"\"\"Returns dloss/dY_hat, (N, K): r where",
+        # with delta = 0.5 the generic diagnosis said "twice too large: a factor 2 counted twice"
+        {"losses.huber.delta": "smoothl1loss"},
+    ),
+    Mutation(
+        "eps added to the variance instead of clamping it", M,
+        "variance = np.maximum(var, self.eps)",
+        "variance = var + self.eps",
+        # a relative error of about eps: the generic diagnosis called it float32 rounding
+        {"losses.gaussian_nll.forward": "var + eps", "losses.gaussian_nll.backward": "var + eps",
+         "losses.gaussian_nll.full": "var + eps", "losses.gaussian_nll.hidden": "var + eps"},
+    ),
+]
+
+
+CE_BODY = CE_SMOOTHING_AND_LOSS.replace(
+    "        targets = (1.0 - self.label_smoothing) * targets + self.label_smoothing / C\n", "")
+
+#: Correct code in other courses' styles, and the part whose every check it must still pass.
+CORRECT_VARIANTS = [
+    ("losses.ce", Mutation(
+        "CE with a separate log-sum-exp and labels by fancy indexing", M,
+        "        targets = np.eye(C)[Y] if Y.ndim == 1 else Y\n" + CE_SMOOTHING_AND_LOSS,
+        "        if Y.ndim == 1:\n"
+        "            q = np.zeros((N, C))\n"
+        "            q[np.arange(N), Y] = 1.0\n"
+        "        else:\n"
+        "            q = Y.astype(np.float64)\n"
+        "        q = q * (1 - self.label_smoothing) + self.label_smoothing / C\n"
+        "        m = np.max(Z, axis=1, keepdims=True)\n"
+        "        lse = m + np.log(np.sum(np.exp(Z - m), axis=1, keepdims=True))\n"
+        "        log_p = Z - lse\n"
+        "        self.cache = LogitCache(np.exp(log_p), q)\n"
+        "        return float(-(q * log_p).sum(axis=1).mean())\n",
+    )),
+    ("losses.ce", Mutation(
+        "CE with a loop over the rows (CS231n style), returning np.float64", M,
+        CE_BODY,
+        "        loss = 0.0\n"
+        "        probs = np.zeros(Z.shape)\n"
+        "        for i in range(N):\n"
+        "            z = Z[i] - np.max(Z[i])\n"
+        "            s = np.sum(np.exp(z))\n"
+        "            probs[i] = np.exp(z) / s\n"
+        "            loss += -np.dot(targets[i], z - np.log(s))\n"
+        "        self.cache = LogitCache(probs, targets)\n"
+        "        return loss / N\n",
+    )),
+    ("losses.ce", Mutation(
+        "CE with torch's split of smoothing: (1 - eps) * NLL + eps * mean(-log p)", M,
+        "        targets = np.eye(C)[Y] if Y.ndim == 1 else Y\n" + CE_SMOOTHING_AND_LOSS,
+        "        hard = np.eye(C)[Y] if Y.ndim == 1 else Y\n"
+        "        eps = self.label_smoothing\n"
+        "        shifted = Z - Z.max(axis=1, keepdims=True)\n"
+        "        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))\n"
+        "        self.cache = LogitCache(probabilities=np.exp(log_p), targets=(1.0 - eps) * hard + eps / C)\n"
+        "        nll = -np.sum(hard * log_p, axis=1)\n"
+        "        smooth = -np.mean(log_p, axis=1)\n"
+        "        return float(np.mean((1 - eps) * nll + eps * smooth))\n",
+    )),
+    ("losses.mse", Mutation(
+        "MSE as np.mean(r ** 2, axis=0).sum() (mean first, then the sum over outputs)", M,
+        "return float(np.sum(residual * residual) / residual.shape[0])",
+        "return np.mean(residual ** 2, axis=0).sum()",
+    )),
+    ("losses.l1", Mutation(
+        "L1 as np.abs(r).sum(axis=1).mean(), a numpy float", M,
+        "return float(np.sum(np.abs(residual)) / residual.shape[0])",
+        "return np.abs(residual).sum(axis=1).mean()",
+    )),
+    ("losses.huber", Mutation(
+        "Huber as 0.5 * min(|r|, delta)**2 + delta * (|r| - min(|r|, delta))", M,
+        "        pieces = np.where(size <= self.delta, 0.5 * residual * residual, self.delta * (size - 0.5 * self.delta))",
+        "        quadratic = np.minimum(size, self.delta)\n"
+        "        pieces = 0.5 * quadratic**2 + self.delta * (size - quadratic)",
+    )),
+    ("losses.huber", Mutation(
+        "Huber with |r| < delta (the two pieces are equal at |r| = delta)", M,
+        "np.where(size <= self.delta,", "np.where(size < self.delta,",
+    )),
+    ("losses.bce", Mutation(
+        "BCE with np.logaddexp(0, z) - z * y and sigmoid via tanh", M,
+        "        probabilities = np.where(Z >= 0, 1.0 / (1.0 + small), small / (1.0 + small))\n"
+        "        self.cache = LogitCache(probabilities=probabilities, targets=Y)\n"
+        "        pieces = np.maximum(Z, 0.0) - Z * Y + np.log1p(small)\n",
+        "        self.cache = LogitCache(probabilities=0.5 * (1.0 + np.tanh(0.5 * Z)), targets=Y)\n"
+        "        pieces = np.logaddexp(0.0, Z) - Z * Y\n",
+    )),
+    ("losses.bce", Mutation(
+        "BCE as y * softplus(-z) + (1 - y) * softplus(z)", M,
+        "        pieces = np.maximum(Z, 0.0) - Z * Y + np.log1p(small)\n",
+        "        pieces = Y * np.logaddexp(0.0, -Z) + (1.0 - Y) * np.logaddexp(0.0, Z)\n",
+    )),
+    ("losses.gaussian_nll", Mutation(
+        "Gaussian NLL with np.clip(var, eps, None)", M,
+        "            variance = np.maximum(var, self.eps)\n"
+        "            pieces = 0.5 * (np.log(variance) + residual * residual / variance)\n",
+        "            variance = np.clip(var, self.eps, None)\n"
+        "            pieces = 0.5 * np.log(variance) + 0.5 * residual**2 / variance\n",
+    )),
 ]
