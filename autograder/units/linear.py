@@ -197,6 +197,28 @@ GRADIENT_MISTAKES = (
         "dW looks like X @ (something) transposed: dW must be X.T @ dY_hat with shape (D, K).",
         lambda inputs, expected: expected.T,
     ),
+    # Before the generic diagnosis, which would blame a missing factor 2 of the square for K = 2
+    # outputs; with K = 2 the two mistakes give the same numbers, so the hint names both.
+    *(
+        KnownMistake(
+            output,
+            f"{output} is divided by N*K, the gradient of a mean over every element (torch's MSELoss); "
+            "the lecture note's MSE sums over the K outputs and divides by the N samples only: "
+            "dY_hat = -(2/N) * (Y - Y_hat).",
+            lambda inputs, expected: None if inputs["Y"].shape[1] == 2 else expected / inputs["Y"].shape[1],
+        )
+        for output in ("dW", "db")
+    ),
+    *(
+        KnownMistake(
+            output,
+            f"{output} is half of what it should be: either the factor 2 of the square is missing, or "
+            "it is divided by N*K (here K = 2 outputs) instead of N; the note's MSE sums over the K "
+            "outputs and averages over the N samples: dY_hat = -(2/N) * (Y - Y_hat).",
+            lambda inputs, expected: expected / 2 if inputs["Y"].shape[1] == 2 else None,
+        )
+        for output in ("dW", "db")
+    ),
 )
 
 LOSS_MISTAKES = (

@@ -155,8 +155,15 @@ MUTATIONS = [
          "linear.gradients.values": "fix linear.predict first: y_hat has the right numbers in the wrong shape",
          "linear.gradients.finite_differences": "blocked: fix linear.predict first"},
     ),
+    Mutation(
+        "gradient divided by N*K (torch's mean over every element)", M,
+        "dY_hat = -2.0 / N * (Y - predict(X, W, b))",
+        "dY_hat = -2.0 / (N * Y.shape[1]) * (Y - predict(X, W, b))",
+        # with K = 2 the generic diagnosis blamed only "the factor 2 of the square"; now the hint names
+        # both causes there, and the N*K division alone where K != 2 (the hidden case)
+        {"linear.gradients.values": "divided by n*k", "linear.gradients.hidden": "divided by n*k"},
+    ),
 ]
-
 
 #: Correct but unusual code, and the part whose every check it must still pass (no must_fail).
 PART = "linear.predict"
@@ -166,5 +173,35 @@ CORRECT_VARIANTS = [
         "return X @ W + b\n",
         "rows = [X[n] @ W + b for n in range(X.shape[0])]\n"
         "    return np.array(rows).reshape(X.shape[0], W.shape[1])\n",
+    )),
+    ("linear.loss", Mutation(
+        "MSE as np.mean((Y_hat - Y) ** 2, axis=0).sum(), a numpy float", M,
+        "    residual = Y - Y_hat\n    return float(np.sum(residual * residual) / Y.shape[0])\n",
+        "    return np.mean((Y_hat - Y) ** 2, axis=0).sum()\n",
+    )),
+    ("linear.loss", Mutation(
+        "MSE as the squared Frobenius norm over N", M,
+        "    residual = Y - Y_hat\n    return float(np.sum(residual * residual) / Y.shape[0])\n",
+        "    return np.linalg.norm(Y - Y_hat) ** 2 / len(Y)\n",
+    )),
+    ("linear.gradients", Mutation(
+        "gradients with einsum and the error Y_hat - Y", M,
+        "    N = X.shape[0]\n    dY_hat = -2.0 / N * (Y - predict(X, W, b))\n    dW = X.T @ dY_hat\n"
+        "    db = dY_hat.sum(axis=0)\n",
+        "    N = len(X)\n    err = X @ W + b - Y\n    dW = 2 * np.einsum('nd,nk->dk', X, err) / N\n"
+        "    db = 2 * err.mean(axis=0)\n",
+    )),
+    ("linear.step", Mutation(
+        "step with in-place updates of copies", M,
+        "    return W - lr * dW, b - lr * db\n",
+        "    W_new = W.copy()\n    W_new -= lr * dW\n    b_new = np.array(b, dtype=float)\n    b_new -= lr * db\n"
+        "    return W_new, b_new\n",
+    )),
+    ("linear.collapse", Mutation(
+        "collapse starting from the identity map", M,
+        "    W = weights[0]\n    b = biases[0]\n    for W_next, b_next in zip(weights[1:], biases[1:]):\n"
+        "        W, b = W @ W_next, b @ W_next + b_next\n",
+        "    W = np.eye(weights[0].shape[0])\n    b = np.zeros(weights[0].shape[0])\n"
+        "    for W_next, b_next in zip(weights, biases):\n        W, b = W @ W_next, b @ W_next + b_next\n",
     )),
 ]
