@@ -14,7 +14,7 @@ from autograder.units import optimizers as unit
 from autograder.units.instructor import optimizers as simulator
 
 from .conftest import SOLUTIONS, assert_caught_with_hints, load_reference, results_by_id
-from .corpus.optimizers import LOSES_EXACTLY, MUTATIONS
+from .corpus.optimizers import CORRECT_VARIANTS, LOSES_EXACTLY, MUTATIONS
 
 reference = load_reference("optimizers")
 OPTIMIZER_PARTS = ["sgd", "momentum", "nag", "adagrad", "adadelta", "rmsprop", "adam", "adamw"]
@@ -60,6 +60,15 @@ def test_an_options_cases_set_only_that_option():
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.name for m in MUTATIONS])
 def test_buggy_variant_loses_points_with_the_right_hint(mutation, tmp_path):
     assert_caught_with_hints(mutation, tmp_path, parts=["optimizers"])
+
+
+@pytest.mark.parametrize("part, variant", CORRECT_VARIANTS, ids=[v.name for _, v in CORRECT_VARIANTS])
+def test_correct_code_in_another_style_keeps_every_point_of_its_part(part, variant, tmp_path):
+    """torch's own arrangement of Adam's bias corrections (eps after sqrt(v_hat), as pinned) and
+    in-place buffers may not cost a point: only the order of float operations differs."""
+    report = api.grade(variant.apply(SOLUTIONS, tmp_path / "s"), parts=[part])
+    assert report.results and all(r.passed for r in report.results), [(r.id, r.message) for r in report.results
+                                                                      if not r.passed]
 
 
 EXACT_VARIANTS = [m for m in MUTATIONS if m.name in LOSES_EXACTLY]

@@ -236,8 +236,9 @@ SPEC_BY_PART = {spec.part: spec for spec in SPECS}
 MISTAKE_HINTS = {
     "lr_twice": "the learning rate is applied twice (the step uses lr**2): multiply by lr exactly once.",
     "no_weight_decay": "weight_decay is ignored: add weight_decay * p to the gradient before the update.",
-    "buffer_zero": "the momentum buffer starts at zero; torch starts it at the first gradient (b = g at "
-                   "t = 1, no dampening), so with dampening your first step is too short.",
+    "buffer_zero": "your first momentum buffer is (1 - dampening) * g, which is what a buffer that starts at "
+                   "zero gives (or dampening applied at t = 1); torch starts it at the first gradient itself "
+                   "(b = g at t = 1, no dampening), so with dampening your first step is too short.",
     "no_dampening": "dampening is ignored: after the first step, b <- momentum * b + (1 - dampening) * g.",
     "nesterov_as_momentum": "this is plain momentum (p -= lr * b); Nesterov steps along the look-ahead "
                             "g + momentum * b.",

@@ -324,6 +324,46 @@ MUTATIONS = [
         "return self.base_lr * (1.0 + math.cos",
         {"optimizers.schedules.cosine": "lr does not match the reference"},
     ),
+    # --- found by grading other courses' styles
+    Mutation(
+        "Momentum: dampening applied at t = 1 (b = (1 - tau) g)", M,
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
+        "                state.momentum_buffer = (1.0 - self.dampening) * np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
+        # the same numbers as a buffer started at zero: the hint used to say "starts at zero" only
+        {"optimizers.momentum.dampening": "dampening applied at t = 1",
+         "optimizers.momentum.hidden_dampening": "dampening applied at t = 1"},
+    ),
+    Mutation(
+        "Momentum: buffer aliases the first gradient (b = g; b *= mu)", M,
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
+        "                state.momentum_buffer = g\n"
+        "            else:\n"
+        "                state.momentum_buffer *= self.momentum\n"
+        "                state.momentum_buffer += (1.0 - self.dampening) * g\n",
+        {"optimizers.momentum.grads_untouched": "changed the gradient array"},
+    ),
+    Mutation(
+        "Adam: the paper's efficient form lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)", M,
+        "            m_hat = state.exp_avg / (1.0 - beta1**state.step)\n"
+        "            v_hat = second_moment / (1.0 - beta2**state.step)\n" + ADAM_LAST,
+        "            lr_t = self.lr * math.sqrt(1.0 - beta2**state.step) / (1.0 - beta1**state.step)\n"
+        "            p -= lr_t * state.exp_avg / (np.sqrt(second_moment) + self.eps)\n",
+        # the docstring pins eps outside sqrt(v_hat) (torch); this form is eps * sqrt(1 - b2^t)
+        {"optimizers.adam.eps": "epsilon hat", "optimizers.adam.hidden_eps": "epsilon hat"},
+    ),
+    Mutation(
+        "Adam: one step counter for all parameters, counted per parameter", M,
+        ADAM_STEP,
+        ADAM_STEP.replace("            state.step += 1\n",
+                          "            self.t = getattr(self, 't', 0) + 1\n            state.step = self.t\n"),
+        {"optimizers.adam.state_per_parameter": "state is shared"},
+    ),
 ]
 
 #: variants whose must_fail lists *every* check they fail: a correct plain optimizer ignoring its
@@ -336,3 +376,34 @@ LOSES_EXACTLY = (
     "Momentum: lr inside the buffer (CS231n's v = mu v + lr g)",
     "NAG: lr inside the buffer (CS231n's form)",
 )
+
+
+#: Correct code in other courses' styles, and the part whose every check it must still pass.
+CORRECT_VARIANTS = [
+    ("optimizers.adam", Mutation(
+        "Adam as torch writes it: step_size = lr / bc1, denom = sqrt(v) / sqrt(bc2) + eps", M,
+        "            m_hat = state.exp_avg / (1.0 - beta1**state.step)\n"
+        "            v_hat = second_moment / (1.0 - beta2**state.step)\n" + ADAM_LAST,
+        "            bias_correction1 = 1 - beta1**state.step\n"
+        "            bias_correction2 = 1 - beta2**state.step\n"
+        "            denom = np.sqrt(second_moment) / math.sqrt(bias_correction2) + self.eps\n"
+        "            p -= (self.lr / bias_correction1) * state.exp_avg / denom\n",
+    )),
+    ("optimizers.adam", Mutation(
+        "Adam with np.power bias corrections in one expression", M,
+        "            m_hat = state.exp_avg / (1.0 - beta1**state.step)\n"
+        "            v_hat = second_moment / (1.0 - beta2**state.step)\n" + ADAM_LAST,
+        "            bc1, bc2 = 1 - np.power(beta1, state.step), 1 - np.power(beta2, state.step)\n"
+        "            p -= self.lr * (state.exp_avg / bc1) / (np.sqrt(second_moment / bc2) + self.eps)\n",
+    )),
+    ("optimizers.momentum", Mutation(
+        "Momentum as torch writes it: clone, then mul_ and add_ in place", M,
+        "                state.momentum_buffer = np.array(g, dtype=np.float64)\n"
+        "            else:\n"
+        "                state.momentum_buffer = self.momentum * state.momentum_buffer + (1.0 - self.dampening) * g\n",
+        "                state.momentum_buffer = g.copy()\n"
+        "            else:\n"
+        "                state.momentum_buffer *= self.momentum\n"
+        "                state.momentum_buffer += (1.0 - self.dampening) * g\n",
+    )),
+]
