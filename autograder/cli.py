@@ -3,11 +3,12 @@
     autograder check [PART ...] [--submission DIR] [--plots DIR]   students: a readable table
     autograder grade --submission DIR [--unit UNIT ...] [--json]   machines: Gradescope-shaped JSON
     autograder grade-batch ROOT --out DIR [--jobs N | --scheduler ADDR] [--unit U] [--redo] [--student S]
-    autograder gradescope-bundle OUT.zip                            a Gradescope autograder zip
+    autograder gradescope-bundle OUT.zip [--unit U] [--solutions PATH] [--hidden-visibility V]
+                                                                    a Gradescope autograder zip
     autograder stubs [--check]                                      regenerate assignments/
     autograder nbgrader init COURSE_DIR [--db URL] [--unit U]       an nbgrader course from solutions/
     autograder list                                                 units, parts and checks
-    autograder release OUT_DIR [--force]                            the student release (docs/release.md)
+    autograder release OUT_DIR [--force] [--unit U]                 the student release (docs/release.md)
     autograder fixtures OUT_FILE                                    the public checks' reference outputs
 
 Mistakes in the command line (a missing folder, an unknown part) print one line on stderr and exit
@@ -26,7 +27,7 @@ from pathlib import Path
 from . import api
 from .batch import BatchError, BatchInterrupted, describe_summary, grade_batch
 from .executors import DaskExecutor, ExecutorError, LocalExecutor
-from .gradescope import write_bundle
+from .gradescope import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES, BundleError, write_bundle
 from .grading import GradingOptions
 from .paths import assignments_dir, find_assignments, solutions_dir
 from .plots import write_curve_plots
@@ -71,7 +72,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     report = api.grade(Path(args.submission), parts=args.unit or (), options=_options(args))
     if args.json:
-        json.dump(report.to_gradescope(), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(report.to_gradescope(hidden_visibility=args.hidden_visibility), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         render_report(report, colour=use_colour(sys.stdout))
@@ -106,8 +107,14 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
-    path = write_bundle(Path(args.out))
+    try:
+        path = write_bundle(Path(args.out), solutions=Path(args.solutions) if args.solutions else None,
+                            hidden_visibility=args.hidden_visibility, units=args.unit or ())
+    except BundleError as error:
+        raise UsageError(str(error)) from None
     print(f"wrote {path}: upload it as the assignment's autograder (setup.sh, run_autograder, source/)")
+    print(f"  grades {', '.join(dict.fromkeys(args.unit)) if args.unit else 'every unit'}; "
+          f"hidden checks' results shown to students: {args.hidden_visibility}")
     return 0
 
 
@@ -161,7 +168,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     from .fixtures import FixtureError
 
     try:
-        summary = build_release(Path(args.out), force=args.force)
+        summary = build_release(Path(args.out), force=args.force, units=args.unit or ())
     except (LeakError, FixtureError) as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return 1
@@ -219,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--submission", metavar="DIR", required=True)
     grade.add_argument("--unit", action="append", metavar="UNIT", help="limit to a unit or part (repeatable)")
     grade.add_argument("--json", action="store_true", help="print one Gradescope-shaped JSON document")
+    grade.add_argument("--hidden-visibility", choices=VISIBILITIES, default=DEFAULT_HIDDEN_VISIBILITY,
+                       help="Gradescope visibility of the hidden checks in --json (default %(default)s)")
     grade.set_defaults(handler=cmd_grade)
 
     batch = commands.add_parser("grade-batch", help="grade every student folder under ROOT")
@@ -240,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bundle = commands.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
     bundle.add_argument("out", metavar="OUT.zip")
+    bundle.add_argument("--unit", action="append", metavar="UNIT", help="grade only this unit (repeatable)")
+    bundle.add_argument("--solutions", metavar="PATH",
+                        help="the reference solutions/ folder (default: solutions/ beside the installed grader)")
+    bundle.add_argument("--hidden-visibility", choices=VISIBILITIES, default=DEFAULT_HIDDEN_VISIBILITY,
+                        help="when students see the hidden checks' results on Gradescope (default %(default)s)")
     bundle.set_defaults(handler=cmd_gradescope_bundle)
 
     for command in (check, grade, batch):
@@ -267,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("out", metavar="OUT_DIR", help="a new or empty folder")
     release.add_argument("--force", action="store_true",
                          help="replace the contents of a non-empty OUT_DIR (keeps .git)")
+    release.add_argument("--unit", action="append", metavar="UNIT",
+                         help="only this unit's files (repeatable; the units it imports come along)")
     release.set_defaults(handler=cmd_release)
 
     fixtures = commands.add_parser("fixtures", help="write the reference outputs of the public checks to a file")

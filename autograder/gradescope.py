@@ -7,14 +7,39 @@ The bundle carries the grader and the reference (instructor-side only; students 
 command and JSON as everywhere else) and, should the grader itself fail, still writes a
 results.json that says so instead of leaving the student with a silent error.
 ``AUTOGRADER_HOME`` replaces ``/autograder`` (used by the tests).
+
+The bundle's configuration is written into ``run_autograder`` itself (its first lines), so what was
+chosen when the bundle was made is what every submission gets:
+
+* ``--hidden-visibility``: what Gradescope shows students of the hidden checks' results
+  (``after_due_date`` by default: their scores and redacted feedback appear once the due date has
+  passed; ``visible``, ``after_published`` and ``hidden`` are Gradescope's other settings);
+* ``--unit``: the units graded (a weekly assignment), all units by default.
+
+The reference is ``solutions/`` beside the package, or the folder given (``--solutions PATH``): a
+package installed without its repository (``pip install .``) has none beside it, and a bundle
+without the reference would grade every check as "could not run", so :func:`write_bundle` refuses
+(:class:`BundleError`) instead of writing it. A grader without its hidden-check package (a student
+release) is refused the same way: its bundle would silently grade the public checks only.
 """
 
 from __future__ import annotations
 
+import shlex
 import zipfile
 from pathlib import Path
+from typing import Sequence
 
-from .paths import REPOSITORY
+from .paths import REPOSITORY, solutions_dir
+
+#: Gradescope's visibility settings for a test; hidden checks get one of them (results.py).
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+DEFAULT_HIDDEN_VISIBILITY = "after_due_date"
+PACKAGE = Path(__file__).resolve().parent
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be made as asked (no reference, no hidden checks, unknown unit); nothing written."""
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope image setup: the grader needs numpy (and matplotlib for plots); torch is not needed.
@@ -26,10 +51,12 @@ python3 -m pip install --quiet "numpy>=1.24" "matplotlib>=3.6"
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Grades one Gradescope submission into results/results.json.
 set -u
+# This bundle's configuration (autograder gradescope-bundle --hidden-visibility ... --unit ...):
+options=(@OPTIONS@)
 home="${AUTOGRADER_HOME:-/autograder}"
 mkdir -p "$home/results"
 cd "$home/source"
-if python3 -m autograder grade --submission "$home/submission" --json > "$home/results/results.json.part" 2> "$home/results/grader-errors.txt"; then
+if python3 -m autograder grade --submission "$home/submission" --json "${options[@]}" > "$home/results/results.json.part" 2> "$home/results/grader-errors.txt"; then
     mv "$home/results/results.json.part" "$home/results/results.json"
 else
     tail -c 2000 "$home/results/grader-errors.txt" | python3 -c '
@@ -40,24 +67,81 @@ print(json.dumps({"score": 0, "tests": [], "output": "The grader could not run o
 fi
 """
 
-#: What the bundle copies from the repository (Gradescope unpacks the zip into /autograder/source).
-INCLUDED = ("pyproject.toml", "README.md", "autograder", "solutions")
+#: What the bundle copies from the repository when it is there (Gradescope unpacks the zip into
+#: /autograder/source); the grader package and the reference are found on their own (see above).
+INCLUDED = ("pyproject.toml", "README.md")
 
 
-def write_bundle(out: Path, repository: Path = REPOSITORY) -> Path:
-    """Writes the zip to ``out`` (deterministic order, no caches) and returns it."""
+def run_autograder_script(hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY, units: Sequence[str] = ()) -> str:
+    """``run_autograder`` with its configuration: the options it passes to ``autograder grade``."""
+    if hidden_visibility not in VISIBILITIES:
+        raise BundleError(f"--hidden-visibility must be one of {', '.join(VISIBILITIES)}, not {hidden_visibility!r}")
+    options = ["--hidden-visibility", hidden_visibility]
+    for unit in units:
+        options += ["--unit", unit]
+    return RUN_AUTOGRADER.replace("@OPTIONS@", " ".join(shlex.quote(option) for option in options))
+
+
+def find_reference(solutions: Path | None = None, package: Path = PACKAGE) -> Path:
+    """The reference folder for the bundle: ``solutions`` if given, else ``solutions/`` beside the
+    package (or AUTOGRADER_SOLUTIONS). BundleError, saying what to do, when it is not there or lacks
+    a unit's module (``solutions/<module>.py``)."""
+    from .units import UNITS
+
+    given = solutions is not None
+    folder = Path(solutions).expanduser().resolve() if given else solutions_dir()
+    if not folder.is_dir():
+        where = f"{folder} does not exist" if given else (
+            f"no reference solutions beside the installed grader ({folder} does not exist; "
+            "is this a `pip install .` without the course repository?)")
+        raise BundleError(f"{where}: a Gradescope bundle needs the reference. Run this in the course "
+                          "repository (pip install -e .), or pass --solutions PATH to its solutions/ folder")
+    missing = [f"{unit.module}.py" for unit in UNITS.values() if not (folder / f"{unit.module}.py").is_file()]
+    if missing:
+        raise BundleError(f"{folder} is not the course's reference: {', '.join(missing)} missing "
+                          "(pass --solutions PATH to the course repository's solutions/ folder)")
+    return folder
+
+
+def _check_hidden_package(package: Path) -> None:
+    from .units import UNITS
+
+    missing = [unit.name for unit in UNITS.values() if not (package / "units" / "hidden" / f"{unit.name}.py").is_file()]
+    if missing:
+        raise BundleError(f"this grader ({package}) has no hidden checks for {', '.join(missing)} (a student "
+                          "release?): its bundle would grade the public checks only. Make the bundle in the "
+                          "course repository")
+
+
+def write_bundle(out: Path, repository: Path = REPOSITORY, *, solutions: Path | None = None,
+                 hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY, units: Sequence[str] = (),
+                 package: Path = PACKAGE) -> Path:
+    """Writes the zip to ``out`` (deterministic order, no caches) and returns it.
+
+    ``units``: only these units are graded (empty: all). Raises BundleError, before writing
+    anything, when the reference or the hidden checks cannot be found or a unit is unknown.
+    """
+    from .units import UNITS
+
+    unknown = [unit for unit in units if unit not in UNITS]
+    if unknown:
+        raise BundleError(f"unknown unit {unknown[0]!r}; units: {', '.join(UNITS)}")
+    script = run_autograder_script(hidden_visibility, list(dict.fromkeys(units)))
+    reference = find_reference(solutions, package)
+    _check_hidden_package(package)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         _add_text(bundle, "setup.sh", SETUP_SH)
-        _add_text(bundle, "run_autograder", RUN_AUTOGRADER)
+        _add_text(bundle, "run_autograder", script)
         for name in INCLUDED:
-            path = repository / name
-            files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-            for file in files:
+            if (repository / name).is_file():
+                bundle.write(repository / name, name)
+        for folder, name in ((package, "autograder"), (reference, "solutions")):
+            for file in sorted(p for p in folder.rglob("*") if p.is_file()):
                 if "__pycache__" in file.parts or file.suffix == ".pyc":
                     continue
-                bundle.write(file, file.relative_to(repository).as_posix())
+                bundle.write(file, f"{name}/{file.relative_to(folder).as_posix()}")
     return out
 
 

@@ -97,8 +97,11 @@ class Report:
     def max_score(self) -> float:
         return sum(result.max_score for result in self.results)
 
-    def to_gradescope(self) -> dict:
-        """The Gradescope ``results.json`` shape: score, max_score and one entry per check."""
+    def to_gradescope(self, hidden_visibility: str = "after_due_date") -> dict:
+        """The Gradescope ``results.json`` shape: score, max_score and one entry per check.
+
+        Public checks are ``visible``; hidden checks get ``hidden_visibility`` (one of Gradescope's
+        ``visible``, ``after_due_date``, ``after_published``, ``hidden``)."""
         document = {
             "score": _round(self.score),
             "max_score": _round(self.max_score),
@@ -109,7 +112,7 @@ class Report:
                     "max_score": _round(result.max_score),
                     "status": "passed" if result.passed else "failed",
                     "output": "\n".join([result.description, *result.feedback_lines()]),
-                    "visibility": "visible",
+                    "visibility": "visible" if result.visibility is Visibility.PUBLIC else hidden_visibility,
                 }
                 for result in self.results
             ],

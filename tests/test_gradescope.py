@@ -6,11 +6,15 @@ import json
 import shutil
 import subprocess
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from autograder import api
-from autograder.gradescope import write_bundle
+from autograder import api, gradescope
+from autograder.checks import Visibility
+from autograder.cli import main
+from autograder.gradescope import BundleError, write_bundle
+from autograder.units import select_checks
 
 from .conftest import ASSIGNMENTS, SOLUTIONS
 from .corpus.linear import MUTATIONS
@@ -77,3 +81,92 @@ def test_grader_failure_still_writes_results(bundle, tmp_path):
 def test_stubs_score_zero_through_the_bundle(bundle, tmp_path):
     results = run_autograder(bundle, tmp_path, ASSIGNMENTS)
     assert results["score"] == 0
+
+
+# ---------------------------------------------------------------------------- issue 14
+
+
+def test_hidden_checks_are_shown_after_the_due_date_by_default(bundle, tmp_path):
+    submission = MUTATIONS[1].apply(SOLUTIONS, tmp_path / "student")
+    results = run_autograder(bundle, tmp_path, submission)
+    hidden = {check.id for check in select_checks(visibility=Visibility.HIDDEN)}
+    assert hidden and hidden <= {test["name"] for test in results["tests"]}
+    for test in results["tests"]:
+        assert test["visibility"] == ("after_due_date" if test["name"] in hidden else "visible"), test["name"]
+
+
+def test_bundle_options_are_carried_into_run_autograder(tmp_path, capsys):
+    out = tmp_path / "week1.zip"
+    assert main(["gradescope-bundle", str(out), "--unit", "linear", "--hidden-visibility", "hidden"]) == 0
+    assert "grades linear" in capsys.readouterr().out
+    script = zipfile.ZipFile(out).read("run_autograder").decode()
+    assert "options=(--hidden-visibility hidden --unit linear)" in script
+    submission = MUTATIONS[1].apply(SOLUTIONS, tmp_path / "student")
+    results = run_autograder(out, tmp_path, submission)
+    linear = select_checks(["linear"])
+    assert [test["name"] for test in results["tests"]] == [check.id for check in linear]
+    assert results == api.grade(submission, parts=["linear"]).to_gradescope(hidden_visibility="hidden")
+    visibility = {test["name"]: test["visibility"] for test in results["tests"]}
+    assert {visibility[c.id] for c in linear if c.visibility is Visibility.HIDDEN} == {"hidden"}
+    assert {visibility[c.id] for c in linear if c.visibility is Visibility.PUBLIC} == {"visible"}
+
+
+def test_bundle_refuses_bad_options(tmp_path, capsys):
+    assert main(["gradescope-bundle", str(tmp_path / "a.zip"), "--unit", "linearr"]) == 2
+    assert "unknown unit 'linearr'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["gradescope-bundle", str(tmp_path / "a.zip"), "--hidden-visibility", "later"])
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_a_grader_without_solutions_beside_it_refuses_or_takes_solutions_path(tmp_path, monkeypatch, capsys):
+    """As after `pip install .` (not editable): no solutions/ beside the package."""
+    monkeypatch.delenv("AUTOGRADER_SOLUTIONS", raising=False)
+    monkeypatch.setattr(gradescope, "solutions_dir", lambda: tmp_path / "site-packages" / "solutions")
+    out = tmp_path / "bundle.zip"
+    assert main(["gradescope-bundle", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "no reference solutions beside the installed grader" in error and "--solutions PATH" in error
+    assert not out.exists()
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(BundleError, match="linear_model.py"):
+        write_bundle(out, solutions=empty)
+    assert not out.exists()
+
+    copy = shutil.copytree(SOLUTIONS, tmp_path / "course" / "solutions")
+    assert main(["gradescope-bundle", str(out), "--solutions", str(copy)]) == 0
+    names = zipfile.ZipFile(out).namelist()
+    assert {f"solutions/{path.name}" for path in SOLUTIONS.glob("*.py")} <= set(names)
+    assert "autograder/units/hidden/linear.py" in names
+
+
+def test_a_copied_package_without_solutions_refuses_in_its_own_process(tmp_path):
+    """The real thing: the package copied alone into a site folder, run with only it importable."""
+    import os
+    import sys
+
+    import numpy
+
+    site = tmp_path / "site"
+    shutil.copytree(gradescope.PACKAGE, site / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8",
+                   "PYTHONPATH": os.pathsep.join([str(site), str(Path(numpy.__file__).resolve().parents[1])])}
+    command = [sys.executable, "-S", "-m", "autograder", "gradescope-bundle", str(tmp_path / "b.zip")]
+    refused = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=120)
+    assert refused.returncode == 2, refused.stderr
+    assert "no reference solutions beside the installed grader" in refused.stderr
+    assert not (tmp_path / "b.zip").exists()
+    given = subprocess.run(command + ["--solutions", str(SOLUTIONS)], capture_output=True, text=True,
+                           cwd=tmp_path, env=environment, timeout=120)
+    assert given.returncode == 0, given.stderr
+    assert "solutions/linear_model.py" in zipfile.ZipFile(tmp_path / "b.zip").namelist()
+
+
+def test_a_grader_without_hidden_checks_refuses(tmp_path):
+    package = shutil.copytree(gradescope.PACKAGE, tmp_path / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.rmtree(package / "units" / "hidden")
+    with pytest.raises(BundleError, match="no hidden checks"):
+        write_bundle(tmp_path / "b.zip", package=package)
+    assert not (tmp_path / "b.zip").exists()
