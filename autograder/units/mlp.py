@@ -473,15 +473,20 @@ def _assess_linear_contract(facts, x) -> Verdict:
 
 def _unchanged_check(id: str, owner: str, build: Callable, case: Case, parameters: tuple[str, ...] = (), **common):
     """forward must leave X unchanged, backward must leave dY (and the cached X) unchanged; Linear's
-    forward and backward must not change W and b either (only an optimizer does)."""
+    forward and backward must not change W and b either (only an optimizer does). backward must not
+    change the Y that forward returned either: Sigmoid and Tanh cache that very array, and
+    ``Y = self.cache.Y; Y *= 1 - Y`` corrupts the caller's activations (and a second backward)."""
 
     def run(impl, x):
         layer = build(impl, x)
         # Leaving the inputs alone earns nothing when the results themselves are unusable.
-        as_number_array(layer.forward(x["X"]), "Y")
-        facts = {"X/forward": x["X"].copy(), **{f"{p}/forward": x[p].copy() for p in parameters}}
+        Y = layer.forward(x["X"])
+        as_number_array(Y, "Y")
+        facts = {"X/forward": x["X"].copy(), **{f"{p}/forward": x[p].copy() for p in parameters},
+                 "Y after forward": np.array(Y, dtype=np.float64)}
         as_number_array(layer.backward(x["dY"]), "dX")
-        facts.update({"X/backward": x["X"], "dY/backward": x["dY"], **{f"{p}/backward": x[p] for p in parameters}})
+        facts.update({"X/backward": x["X"], "dY/backward": x["dY"], **{f"{p}/backward": x[p] for p in parameters},
+                      "Y after backward": np.array(Y, dtype=np.float64)})
         return facts
 
     def assess(facts, inputs) -> Verdict:
@@ -502,6 +507,15 @@ def _unchanged_check(id: str, owner: str, build: Callable, case: Case, parameter
                     hint = "backward must not write into the X kept from forward (the caller's array)."
                 argument = "its argument" if (name == "X") == (method == "forward") else "the array"
                 return Verdict(False, f"{owner}.{method} changed {argument} {name} in place", hint)
+        before, after = facts.get("Y after forward"), facts.get("Y after backward")
+        if before is None or after is None or np.shape(before) != np.shape(after) or not np.array_equal(
+                before, after, equal_nan=True):
+            return Verdict(
+                False, f"{owner}.backward changed the output Y of forward in place",
+                "the Y that forward returned belongs to the caller (the next layer, a plot): in backward, "
+                "build the derivative as a new array (e.g. Y * (1.0 - Y)) instead of updating the cached Y "
+                "(Y *= ..., Y **= 2), which is that same array.",
+            )
         return Verdict.ok()
 
     return PropertyCheck(id, run=run, assess=assess, case=case, **common)
@@ -836,7 +850,8 @@ def _activation_checks(part: str, name: str, seed: int, *, kink: bool = False, e
                       points=1, build=gradient_problem, cases=[public[0], public[3]],
                       requires=(f"mlp.{part}.forward",)),
         _unchanged_check(f"mlp.{part}.unchanged", name, lambda impl, x: _activation_layer(impl, name, x),
-                         public[0], description=f"{name}.forward and backward leave X and dY unchanged", points=1),
+                         public[0], description=f"{name}.forward and backward leave X, dY and forward's output unchanged",
+                         points=1),
     ]
     if kink:
         checks.append(_at_zero_check(part, name, seed + 10))

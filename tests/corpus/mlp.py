@@ -317,6 +317,26 @@ MUTATIONS = [
         "",
         {"mlp.linear_stack.rejects_activation": "raised attributeerror instead of raising typeerror"},
     ),
+    # --- found by grading other courses' styles
+    Mutation(
+        "Sigmoid backward squares the cached output in place (Y *= 1 - Y)", M,
+        "        Y = self.cache.Y\n        return dY * Y * (1.0 - Y)\n",
+        "        Y = self.cache.Y\n        Y *= 1.0 - Y\n        return dY * Y\n",
+        # every value check passed: the cache is the very array forward returned to the caller
+        {"mlp.sigmoid.unchanged": "changed the output y of forward in place"},
+    ),
+    Mutation(
+        "Tanh backward squares the cached output in place (Y **= 2)", M,
+        "        Y = self.cache.Y\n        return dY * (1.0 - Y * Y)\n",
+        "        Y = self.cache.Y\n        Y **= 2\n        return dY * (1.0 - Y)\n",
+        {"mlp.tanh.unchanged": "changed the output y of forward in place"},
+    ),
+    Mutation(
+        "GELU as x * sigmoid(1.702 x) (another approximation)", M,
+        "        return 0.5 * X * (1.0 + T)\n",
+        "        return X / (1.0 + np.exp(-1.702 * X))\n",
+        {"mlp.gelu.forward": "does not match the reference", "mlp.gelu.hidden": "does not match the reference"},
+    ),
 ]
 
 
@@ -343,5 +363,45 @@ CORRECT_VARIANTS = [
         "            self.db += dY[n]\n"
         "            dX[n] = self.W @ dY[n]\n"
         "        return dX\n",
+    )),
+    ("mlp.linear", Mutation(
+        "Linear backward with einsum", M,
+        "        self.dW = X.T @ dY\n        self.db = dY.sum(axis=0)\n        return dY @ self.W.T\n",
+        "        self.dW = np.einsum('ni,nj->ij', X, dY)\n        self.db = np.einsum('nj->j', dY)\n"
+        "        return np.einsum('nj,ij->ni', dY, self.W)\n",
+    )),
+    ("mlp.relu", Mutation(
+        "ReLU as X * (X > 0), backward dY * mask", M,
+        "        return np.where(positive, X, 0.0)\n",
+        "        return X * (X > 0)\n",
+    )),
+    ("mlp.sigmoid", Mutation(
+        "Sigmoid by boolean masks (CS231n style stable form)", M,
+        "        E = np.exp(-np.abs(X))\n        Y = np.where(X >= 0, 1.0 / (1.0 + E), E / (1.0 + E))\n",
+        "        Y = np.empty_like(X, dtype=float)\n        pos = X >= 0\n        Y[pos] = 1 / (1 + np.exp(-X[pos]))\n"
+        "        ex = np.exp(X[~pos])\n        Y[~pos] = ex / (1 + ex)\n",
+    )),
+    ("mlp.sigmoid", Mutation(
+        "Sigmoid as 0.5 * (1 + tanh(x / 2))", M,
+        "        E = np.exp(-np.abs(X))\n        Y = np.where(X >= 0, 1.0 / (1.0 + E), E / (1.0 + E))\n",
+        "        Y = 0.5 * (1.0 + np.tanh(0.5 * X))\n",
+    )),
+    ("mlp.softmax", Mutation(
+        "Softmax backward with each row's full Jacobian diag(y) - y y^T", M,
+        "        Y = self.cache.Y\n        return Y * (dY - np.sum(dY * Y, axis=1, keepdims=True))\n",
+        "        Y = self.cache.Y\n        dX = np.empty_like(dY)\n        for i in range(Y.shape[0]):\n"
+        "            J = np.diag(Y[i]) - np.outer(Y[i], Y[i])\n            dX[i] = J @ dY[i]\n        return dX\n",
+    )),
+    ("mlp.softmax", Mutation(
+        "Softmax normalised in place on a new array (np.amax, axis=-1)", M,
+        "        E = np.exp(X - X.max(axis=1, keepdims=True))\n        Y = E / E.sum(axis=1, keepdims=True)\n",
+        "        Y = np.exp(X - np.amax(X, axis=-1, keepdims=True))\n        Y /= np.sum(Y, axis=-1, keepdims=True)\n",
+    )),
+    ("mlp.gelu", Mutation(
+        "GELU derivative with sech^2 recomputed from u", M,
+        "        du = GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * X * X)\n"
+        "        return dY * (0.5 * (1.0 + T) + 0.5 * X * (1.0 - T * T) * du)\n",
+        "        u = GELU_SCALE * (X + GELU_CUBIC * X**3)\n        sech2 = 1.0 / np.cosh(u) ** 2\n"
+        "        return dY * (0.5 * (1 + T) + 0.5 * X * sech2 * GELU_SCALE * (1 + 3 * GELU_CUBIC * X**2))\n",
     )),
 ]
