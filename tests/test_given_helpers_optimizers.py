@@ -56,14 +56,22 @@ def test_run_optimizer_returns_the_path_and_losses():
     np.testing.assert_allclose(losses, 0.5 * 0.81 ** np.arange(4))
 
 
-def test_paths_figure_draws_every_optimizer_on_both_contours():
+def test_paths_figure_is_small_multiples_one_labelled_panel_per_optimizer_and_problem():
+    names = list(optimizers.PICTURE_OPTIMIZERS)
     figure = optimizers.plot_paths(steps=50)
     assert isinstance(figure, Figure)
-    for ax in figure.axes[:2]:
-        assert labelled_lines(ax) == list(optimizers.PICTURE_OPTIMIZERS)
+    axes = figure.axes
+    assert len(axes) == 2 * len(names)  # rows of the Rosenbrock function, then of the narrow valley
+    for index, ax in enumerate(axes):
+        name = names[index % len(names)]
+        assert labelled_lines(ax) == [name] and ax.get_title().startswith(f"{name}: loss ")
         assert ax.collections  # the contour lines
-    rosenbrock = figure.axes[0]
-    adam = next(line for line in rosenbrock.get_lines() if line.get_label() == "Adam")
+        star = [line for line in ax.get_lines() if line.get_marker() == "*"]
+        minimum = optimizers.MINIMA["rosenbrock" if index < len(names) else "narrow_valley"]
+        assert len(star) == 1 and (star[0].get_xdata()[0], star[0].get_ydata()[0]) == minimum
+    assert [ax.get_xlabel() for ax in axes[4:8]] == ["x"] * 4 and [axes[0].get_ylabel(), axes[4].get_ylabel()] == ["y"] * 2
+    assert [sub.get_suptitle().split(":")[0] for sub in figure.subfigs] == ["rosenbrock", "narrow valley"]
+    adam = next(line for line in axes[names.index("Adam")].get_lines() if line.get_label() == "Adam")
     assert len(adam.get_xdata()) == 51 and (adam.get_xdata()[0], adam.get_ydata()[0]) == (-1.2, 1.0)
     render(figure)
 

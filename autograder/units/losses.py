@@ -7,7 +7,8 @@ ids ``losses.<part>.<aspect>``:
   several shapes (batch size 1, odd sizes, a large batch); ``hidden``: both on hidden inputs;
 * ``finite_differences``: the backward against central differences of the student's own forward,
   on inputs built away from the kinks (L1 at r = 0, Huber at |r| = delta) and from the variance clamp;
-* ``contract``: forward returns a Python float, and neither forward nor backward modifies an argument.
+* ``contract``: forward returns a Python float, and neither forward nor backward modifies an argument
+  (nor, when called twice, its cache or the gradient it returned before).
 
 Extra checks pin what is special to a loss, **one convention or edge case per check** so that
 partial work earns partial credit and each mistake gets its own signal: the L1 subgradient at 0,
@@ -205,13 +206,55 @@ class LossContractCheck(PropertyCheck):
         value = _forward(_new_loss(impl, self.spec, x), self.spec, x)
         shape = f" of shape {np.shape(value)}" if isinstance(value, np.ndarray) else ""
         facts = {"is_float": isinstance(value, float), "returned": f"a {type(value).__name__}{shape}"}
-        also = {}
+        also = {**self._backward_twice(impl, x)}
         if self.also is not None:
             try:
                 also = {self.ALSO + key: array for key, array in self.also.probe(impl).items()}
             except Exception:  # noqa: BLE001 - that option's own checks report it (see __init__)
                 also = {}
         return {**self.unchanged.probe(impl), **facts, **also}  # input names never clash with these keys
+
+    #: Prefix of the facts of :meth:`_backward_twice`.
+    TWICE = "twice/"
+
+    def _backward_twice(self, impl, x) -> dict[str, Any]:
+        """backward() called twice after one forward: the first gradient right after the call and
+        again after the second call, and the second gradient. A backward that scales the cached
+        residual in place and returns it (``cache.residual *= 2 / N``) passes every value check, yet
+        a second call (or the caller's first gradient) is wrong. A second call that raises (a cache
+        freed after use, as torch frees its graph) is a design choice: nothing is sent, nothing lost."""
+        loss = _new_loss(impl, self.spec, x)
+        _forward(loss, self.spec, x)
+        first = _gradients(self.spec, loss, x)
+        copies = {key: np.array(value, dtype=np.float64) for key, value in first.items()}
+        try:
+            second = _gradients(self.spec, loss, x)
+            facts = {key: np.array(value, dtype=np.float64) for key, value in second.items()}
+        except Exception:  # noqa: BLE001 - see the docstring
+            return {}
+        return {
+            **{f"{self.TWICE}first/{key}": value for key, value in copies.items()},
+            **{f"{self.TWICE}first later/{key}": np.array(first[key], dtype=np.float64) for key in first},
+            **{f"{self.TWICE}second/{key}": value for key, value in facts.items()},
+        }
+
+    def _assess_twice(self, facts) -> Verdict:
+        firsts = {key[len(self.TWICE + "first/"):]: value for key, value in facts.items()
+                  if key.startswith(self.TWICE + "first/")}
+        for output, first in firsts.items():
+            for label, other in (("the second call", facts.get(f"{self.TWICE}second/{output}")),
+                                 ("the array the first call returned", facts.get(f"{self.TWICE}first later/{output}"))):
+                if other is None or np.shape(other) != np.shape(first) or not np.array_equal(other, first,
+                                                                                            equal_nan=True):
+                    return Verdict(
+                        False,
+                        f"{self.spec.class_name}.backward called twice after one forward changed {label}: "
+                        f"{output} differs",
+                        "backward only reads self.cache: build the gradient as a new array (e.g. 2.0 * r / N) "
+                        "instead of updating the cached arrays in place (r *= ..., then return r); the cache "
+                        "and the gradient you returned before are then changed behind the caller's back.",
+                    )
+        return Verdict.ok()
 
     def _assess(self, facts, inputs) -> Verdict:
         if facts.get("is_float") is not True:
@@ -225,8 +268,8 @@ class LossContractCheck(PropertyCheck):
         verdict = self.unchanged.judge(facts, None)
         also = {key[len(self.ALSO):]: value for key, value in facts.items() if key.startswith(self.ALSO)}
         if verdict.passed and self.also is not None and also:
-            return self.also.judge(also, None)
-        return verdict
+            verdict = self.also.judge(also, None)
+        return self._assess_twice(facts) if verdict.passed else verdict
 
 
 @dataclass(frozen=True)
@@ -285,7 +328,8 @@ def _loss_checks(
         ),
         LossContractCheck(
             f"{prefix}.contract",
-            description=f"{name}.forward returns a Python float; forward and backward leave their arguments unchanged",
+            description=f"{name}.forward returns a Python float; forward and backward leave their arguments "
+                        "(and backward its cache) unchanged",
             points=1, spec=spec, case=unchanged_case or public[0], also=also_unchanged,
         ),
     )
@@ -890,6 +934,19 @@ def _line_gap(w, b, w_other, b_other) -> float:
     return abs(w - w_other) + abs(b - b_other)
 
 
+def _line_picture(inputs, **lines: tuple[float, float]) -> dict[str, tuple[float, ...]]:
+    """The lesson's outlier figure as curves for ``--plots`` (autograder/plots.py): the points, which
+    of them are outliers, the true line and the given lines ``label=(w, b)``. Public inputs only."""
+    x, y = np.asarray(inputs["x"], dtype=np.float64), np.asarray(inputs["y"], dtype=np.float64)
+    # The noise is 0.1 and the push 8, so a point more than 1 above the true line is a pushed one.
+    outlier = np.abs(y - (inputs["w"] * x + inputs["b"])) > 1.0
+    curves = {"data x": tuple(map(float, x)), "data y": tuple(map(float, y)),
+              "data outlier": tuple(map(float, outlier)),
+              "line true line": (float(inputs["w"]), float(inputs["b"]))}
+    curves.update({f"line {label.replace('_', ' ')}": (float(w), float(b)) for label, (w, b) in lines.items()})
+    return curves
+
+
 def _run_fit_line(class_name: str):
     def run(impl, x):
         loss = impl.function(MODULE, class_name)()
@@ -908,19 +965,21 @@ def _fit_summary(facts) -> tuple[float, float, np.ndarray] | None:
     return (w, b, losses) if np.isfinite(w) and np.isfinite(b) else None
 
 
-def _not_finite_fit(name: str) -> Verdict:
+def _not_finite_fit(name: str, picture: dict[str, tuple[float, ...]]) -> Verdict:
     return Verdict(False, f"the {name} fit did not give a finite line",
-                   f"the training blew up: check the sign of {name}.backward (gradient descent moves against it).")
+                   f"the training blew up: check the sign of {name}.backward (gradient descent moves against it).",
+                   curves=picture)
 
 
 def _assess_l1_close(facts, inputs) -> Verdict:
     summary = _fit_summary(facts)
     if summary is None:
-        return _not_finite_fit("L1Loss")
+        return _not_finite_fit("L1Loss", _line_picture(inputs))
     w, b, losses = summary
+    picture = _line_picture(inputs, L1Loss_fit=(w, b))
     gap = _line_gap(w, b, inputs["w"], inputs["b"])
     if gap <= L1_MARGIN:
-        return Verdict.ok()
+        return Verdict.ok(curves=picture)
     hint = ("the loss grows: check the sign of L1Loss.backward." if losses.size and losses[-1] > losses[0] else
             "with L1 every point pulls on the line with the same strength however far it is, so the "
             "outliers cannot drag it: L1Loss.backward should be sign(Y_hat - Y) / N.")
@@ -929,19 +988,21 @@ def _assess_l1_close(facts, inputs) -> Verdict:
         f"the L1 fit is {gap:.3g} away from the true line (at most {L1_MARGIN:g} expected)",
         hint,
         (f"fitted y = {w:.4g} x + {b:.4g}; true line y = {inputs['w']:g} x + {inputs['b']:g}",
-         "run `autograder check losses.outliers --plots DIR` to see the loss curve"),
+         "run `autograder check losses.outliers --plots DIR` to see the fitted lines and the loss curves"),
+        picture,
     )
 
 
 def _assess_l2_pulled(facts, inputs) -> Verdict:
+    w_ls, b_ls = np.polyfit(inputs["x"], inputs["y"], 1)  # the least-squares line, in closed form
     summary = _fit_summary(facts)
     if summary is None:
-        return _not_finite_fit("MSELoss")
+        return _not_finite_fit("MSELoss", _line_picture(inputs, least_squares_line=(w_ls, b_ls)))
     w, b, losses = summary
-    w_ls, b_ls = np.polyfit(inputs["x"], inputs["y"], 1)  # the least-squares line, in closed form
+    picture = _line_picture(inputs, least_squares_line=(w_ls, b_ls), MSELoss_fit=(w, b))
     gap_ls, gap_true = _line_gap(w, b, w_ls, b_ls), _line_gap(w, b, inputs["w"], inputs["b"])
     if gap_ls <= L2_CONVERGED and gap_true >= L2_PULL:
-        return Verdict.ok()
+        return Verdict.ok(curves=picture)
     if losses.size and losses[-1] > losses[0]:
         hint = "the loss grows: check the sign of MSELoss.backward."
     elif gap_true < L2_PULL:
@@ -955,6 +1016,7 @@ def _assess_l2_pulled(facts, inputs) -> Verdict:
         f"(expected within {L2_CONVERGED:g} of least squares, pulled at least {L2_PULL:g} from the true line)",
         hint,
         (f"fitted y = {w:.4g} x + {b:.4g}; least squares y = {w_ls:.4g} x + {b_ls:.4g}",),
+        picture,
     )
 
 
