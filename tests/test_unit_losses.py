@@ -129,6 +129,7 @@ ISOLATED = (
     "variance clamped in place",
     "probability targets smoothed in place (Y *= 1 - eps)",
     "Huber as torch's SmoothL1Loss (divided by delta)",
+    "MSE backward scales the cached residual in place and returns it",
 )
 
 

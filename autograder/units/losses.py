@@ -241,15 +241,19 @@ class LossContractCheck(PropertyCheck):
     def _assess_twice(self, facts) -> Verdict:
         firsts = {key[len(self.TWICE + "first/"):]: value for key, value in facts.items()
                   if key.startswith(self.TWICE + "first/")}
+        name = self.spec.class_name
         for output, first in firsts.items():
-            for label, other in (("the second call", facts.get(f"{self.TWICE}second/{output}")),
-                                 ("the array the first call returned", facts.get(f"{self.TWICE}first later/{output}"))):
+            for message, other in (
+                (f"{name}.backward, called a second time after one forward, returned a different {output}",
+                 facts.get(f"{self.TWICE}second/{output}")),
+                (f"{name}.backward, called a second time after one forward, changed the {output} array its "
+                 "first call returned", facts.get(f"{self.TWICE}first later/{output}")),
+            ):
                 if other is None or np.shape(other) != np.shape(first) or not np.array_equal(other, first,
                                                                                             equal_nan=True):
                     return Verdict(
                         False,
-                        f"{self.spec.class_name}.backward called twice after one forward changed {label}: "
-                        f"{output} differs",
+                        message,
                         "backward only reads self.cache: build the gradient as a new array (e.g. 2.0 * r / N) "
                         "instead of updating the cached arrays in place (r *= ..., then return r); the cache "
                         "and the gradient you returned before are then changed behind the caller's back.",

@@ -291,6 +291,19 @@ MUTATIONS = [
         {"losses.gaussian_nll.forward": "var + eps", "losses.gaussian_nll.backward": "var + eps",
          "losses.gaussian_nll.full": "var + eps", "losses.gaussian_nll.hidden": "var + eps"},
     ),
+    Mutation(
+        "MSE backward scales the cached residual in place and returns it", M,
+        "return 2.0 * cache.residual / cache.residual.shape[0]",
+        "cache.residual *= 2.0 / cache.residual.shape[0]\n        return cache.residual",
+        # every value check calls backward once and passed; a second call returns 2/N times more
+        {"losses.mse.contract": "called a second time"},
+    ),
+    Mutation(
+        "Gaussian backward divides the cached residual in place", M,
+        "return GaussianNLLGradients(mu=cache.residual / cache.variance / N, var=d_var)",
+        "cache.residual /= cache.variance * N\n        return GaussianNLLGradients(mu=cache.residual, var=d_var)",
+        {"losses.gaussian_nll.contract": "called a second time"},
+    ),
 ]
 
 
@@ -378,5 +391,10 @@ CORRECT_VARIANTS = [
         "            pieces = 0.5 * (np.log(variance) + residual * residual / variance)\n",
         "            variance = np.clip(var, self.eps, None)\n"
         "            pieces = 0.5 * np.log(variance) + 0.5 * residual**2 / variance\n",
+    )),
+    ("losses.mse", Mutation(
+        "MSE backward that frees its cache after use (as torch frees its graph)", M,
+        "return 2.0 * cache.residual / cache.residual.shape[0]",
+        "self.cache = None\n        return 2.0 * cache.residual / cache.residual.shape[0]",
     )),
 ]
