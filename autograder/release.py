@@ -100,8 +100,41 @@ class ReleaseSummary:
 # ============================================================================ building
 
 
-def build_release(out: Path, *, force: bool = False, repository: Path = REPOSITORY) -> ReleaseSummary:
+def units_with_imports(units: Sequence[str], solutions: Path) -> list[str]:
+    """``units`` and every unit whose module they import, directly or not, in course order.
+
+    Read from the reference's import statements (``from mlp import Layer`` in ``techniques.py``;
+    ``capstone.py`` imports losses, mlp, optimizers and techniques): a weekly release must hold
+    the modules its units import, or the students' code cannot even be imported.
+    ReleaseError for an unknown unit.
+    """
+    from .units import UNITS
+
+    unknown = [unit for unit in units if unit not in UNITS]
+    if unknown:
+        raise ReleaseError(f"unknown unit {unknown[0]!r}; units: {', '.join(UNITS)}")
+    by_module = {unit.module: unit.name for unit in UNITS.values()}
+    chosen, pending = set(), list(units)
+    while pending:
+        name = pending.pop()
+        if name in chosen:
+            continue
+        chosen.add(name)
+        tree = ast.parse((solutions / f"{UNITS[name].module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            imported = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                        else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            pending += [by_module[module.split(".")[0]] for module in imported if module.split(".")[0] in by_module]
+    return [name for name in UNITS if name in chosen]
+
+
+def build_release(out: Path, *, force: bool = False, repository: Path = REPOSITORY,
+                  units: Sequence[str] = ()) -> ReleaseSummary:
     """Writes the student release into ``out`` (see the module docstring).
+
+    ``units`` (a weekly release): only these units' stubs, notebooks and public fixtures, and
+    those of the units they import (:func:`units_with_imports`), given as earlier units' files;
+    empty: every unit.
 
     Raises ReleaseError when ``out`` exists and is not empty (unless ``force``: its contents are
     replaced, a ``.git`` folder is kept), is a file, or holds the repository; FixtureError when the
@@ -114,13 +147,19 @@ def build_release(out: Path, *, force: bool = False, repository: Path = REPOSITO
         raise ReleaseError(
             f"{solutions} does not exist: a release is built in the course repository, from its solutions/"
         )
+    from .units import UNITS
+
+    chosen = units_with_imports(units, solutions) if units else list(UNITS)
+    modules = {UNITS[name].module for name in chosen}
     out = _check_out_dir(Path(out), repository, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    checks = all_checks()
+    every_check = all_checks()
+    checks = [check for check in every_check if check.unit in chosen]
     public = [check for check in checks if check.visibility is Visibility.PUBLIC]
     with tempfile.TemporaryDirectory(prefix=f".{out.name}-building-", dir=out.parent) as staging_name:
         staging = Path(staging_name)
-        files = expected_assignments(solutions)
+        files = {relative: data for relative, data in expected_assignments(solutions).items()
+                 if _of_modules(relative, modules)}
         for relative, data in files.items():
             _write(staging / "assignments" / relative, data)
         notebooks = sum(1 for relative in files if relative.suffix == ".ipynb")
@@ -131,7 +170,7 @@ def build_release(out: Path, *, force: bool = False, repository: Path = REPOSITO
         _write(staging / "README.md", student_readme(public).encode("utf-8"))
         _write(staging / "pyproject.toml", release_pyproject(staging / PACKAGE).encode("utf-8"))
         _write(staging / ".gitignore", b"__pycache__/\n*.egg-info/\nbuild/\nfeedback-plots/\nplots/\n")
-        leaks = find_leaks(staging, ScanTargets.of_repository(repository, checks))
+        leaks = find_leaks(staging, ScanTargets.of_repository(repository, every_check))
         if leaks:
             raise LeakError(leaks)
         _replace_contents(out, staging)
@@ -139,6 +178,16 @@ def build_release(out: Path, *, force: bool = False, repository: Path = REPOSITO
     return ReleaseSummary(
         out, len(written), sum(path.stat().st_size for path in written), fixtures, len(public), notebooks
     )
+
+
+def _of_modules(relative: Path, modules: set[str]) -> bool:
+    """Whether an assignments/ file belongs to one of ``modules``: ``mlp.py``, ``notebooks/02_mlp.ipynb``
+    (notebooks are named ``NN_<module>.ipynb``); any other file (data, a README) is kept."""
+    if relative.suffix == ".py":
+        return relative.stem in modules
+    if relative.suffix == ".ipynb":
+        return relative.stem.split("_", 1)[-1] in modules
+    return True
 
 
 def _check_out_dir(out: Path, repository: Path, force: bool) -> Path:
@@ -198,6 +247,8 @@ def student_readme(public_checks: Sequence[Check]) -> str:
 
     rows = []
     for unit in UNITS.values():
+        if not any(check.unit == unit.name for check in public_checks):
+            continue  # a weekly release (--unit) holds some units only
         points = sum(check.points for check in public_checks if check.unit == unit.name)
         rows.append(f"| {unit.title} | `assignments/{unit.module}.py` | `autograder check {unit.name}` | {points:g} |")
     table = "\n".join(rows)

@@ -454,3 +454,63 @@ def test_fixtures_command_writes_the_public_reference_outputs(tmp_path, capsys):
     assert set(read_fixtures(out).fingerprints) == {c.id for c in PUBLIC if c.needs_reference}
     assert main(["fixtures", str(fixtures.PACKAGE_FIXTURES)]) == 2
     assert "student release" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- issue 14
+
+
+def test_a_weekly_release_holds_its_units_and_the_units_they_import(tmp_path, capsys):
+    """`--unit techniques`: techniques.py imports mlp (Layer) and, in one exercise, optimizers."""
+    assert release.units_with_imports(["capstone"], SOLUTIONS) == [
+        "mlp", "losses", "optimizers", "techniques", "capstone"]
+    assert release.units_with_imports(["linear"], SOLUTIONS) == ["linear"]
+    folder = tmp_path / "week5"
+    assert main(["release", str(folder), "--unit", "techniques"]) == 0
+    capsys.readouterr()
+    chosen = {"mlp", "optimizers", "techniques"}
+    modules = {UNITS[name].module for name in chosen}
+    assert {path.stem for path in (folder / "assignments").glob("*.py")} == modules
+    notebooks = sorted(path.stem.split("_", 1)[1] for path in (folder / "assignments" / "notebooks").glob("*.ipynb"))
+    assert notebooks == sorted(modules)
+    read = read_fixtures(folder / "autograder" / "public_fixtures.agw.gz")
+    assert {check_id.split(".")[0] for check_id in read.fingerprints} == chosen
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "`autograder check techniques`" in readme and "`autograder check linear`" not in readme
+    points = sum(check.points for check in PUBLIC if check.unit in chosen)
+    assert f"Total here: {points:g} points" in readme
+    # its grader grades the units it holds, from its own fixtures
+    graded = run_in_release(folder, "-m", "autograder", "grade", "--submission", str(folder / "assignments"),
+                            "--unit", "techniques", "--json", cwd=tmp_path)
+    assert graded.returncode == 0, graded.stderr
+    document = json.loads(graded.stdout)
+    assert document["score"] == 0 and {t["name"] for t in document["tests"]} == {
+        c.id for c in PUBLIC if c.unit == "techniques"}
+    assert not any("grader error" in test["output"] for test in document["tests"])
+
+
+def test_a_weekly_release_refuses_an_unknown_unit(tmp_path, capsys):
+    assert main(["release", str(tmp_path / "out"), "--unit", "week3"]) == 2
+    assert "unknown unit 'week3'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_hidden_test_cell_refuses_where_only_the_release_is_installed(built, tmp_path):
+    """nbgrader autograde with the release's grader: a test cell marked `checks = "all"` must fail
+    loudly, not score the public checks alone."""
+    notebooks = built.folder / "assignments" / "notebooks"
+    result = tmp_path / "result.json"
+    refused = run_in_release(built.folder, "-m", "autograder.notebooks.grade_cell", str(notebooks),
+                             "linear.predict", "all", str(result), cwd=tmp_path)
+    assert refused.returncode == 3 and not result.exists()
+    assert "expects hidden tests for linear.predict" in refused.stderr
+    assert "install the course repository's grader" in refused.stderr
+    public = run_in_release(built.folder, "-m", "autograder.notebooks.grade_cell", str(notebooks),
+                            "linear.predict", "public", str(result), cwd=tmp_path)
+    assert public.returncode == 0, public.stderr
+    assert json.loads(result.read_text())["score"] == 0
+
+
+def test_a_hidden_test_cell_grades_where_the_hidden_checks_are(tmp_path):
+    from autograder.notebooks.grade_cell import missing_hidden_checks_message
+
+    assert missing_hidden_checks_message("linear.predict") is None

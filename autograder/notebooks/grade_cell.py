@@ -9,6 +9,13 @@ same isolation per check), on the module cells of the notebooks as saved on disk
 nbgrader's autograde and the batch grader see.
 
 Nothing is written to stderr unless grading itself fails (nbgrader scores any stderr output as 0).
+
+The source notebook marks the parts that have hidden checks: their test cells set ``checks = "all"``
+inside nbgrader's hidden-tests region. Graded that way by a grader without the hidden checks (only
+the student release installed, whose package has none), the cell would quietly score the public
+checks alone, so a perfect notebook would lose the hidden checks' points. It refuses instead
+(:class:`HiddenChecksMissing`: the cell errors, nbgrader records the failure) and says to install
+the course repository's grader.
 """
 
 from __future__ import annotations
@@ -25,6 +32,28 @@ GRADING_TIMEOUT_S = 600
 
 class GradingFailed(RuntimeError):
     """The grader itself failed (not the student's code); the test cell then errors and scores 0."""
+
+
+class HiddenChecksMissing(GradingFailed):
+    """The notebook expects hidden checks (``checks = "all"``) that this grader does not have."""
+
+
+#: The child's exit status when the hidden checks the cell expects are missing.
+HIDDEN_MISSING_STATUS = 3
+
+
+def missing_hidden_checks_message(part: str) -> str | None:
+    """Why ``part``'s hidden checks cannot run here, or None when this grader has them."""
+    from ..checks import Visibility
+    from ..units import select_checks
+
+    if select_checks([part], visibility=Visibility.HIDDEN):
+        return None
+    return (f"this notebook expects hidden tests for {part}, but the installed grader has no hidden checks "
+            "for it (is only the student release installed?). Grading now would score the public checks "
+            "alone and silently take the hidden checks' points from every student. Instructor: install "
+            "the course repository's grader (pip install -e <course repository>) in the environment "
+            "nbgrader autograde runs in, then autograde again.")
 
 
 def grade_part(part: str, checks: str = "public", folder: str | Path | None = None) -> float:
@@ -47,6 +76,8 @@ def grade_part(part: str, checks: str = "public", folder: str | Path | None = No
                                        stdin=subprocess.DEVNULL, cwd=scratch)
         except subprocess.TimeoutExpired:
             raise GradingFailed(f"grading {part} took more than {GRADING_TIMEOUT_S} s") from None
+        if completed.returncode == HIDDEN_MISSING_STATUS:
+            raise HiddenChecksMissing(completed.stderr.strip())
         if completed.returncode != 0 or not result_file.is_file():
             raise GradingFailed(f"grading {part} failed:\n{completed.stderr.strip() or completed.stdout.strip()}")
         result = json.loads(result_file.read_text(encoding="utf-8"))
@@ -104,6 +135,11 @@ def _grade_in_child(folder: Path, part: str, checks: str, result_file: Path) -> 
     from ..units import select_checks
 
     visibility = Visibility.PUBLIC if checks == "public" else None
+    if visibility is None:
+        missing = missing_hidden_checks_message(part)
+        if missing:
+            print(missing, file=sys.stderr)
+            sys.exit(HIDDEN_MISSING_STATUS)
     report = api.grade(folder, parts=[part], visibility=visibility)
     render_report(report, colour=False, stream=sys.stdout)
     if visibility is Visibility.PUBLIC:
