@@ -218,11 +218,35 @@ def _float32_hint(received, expected, name) -> str | None:
             f"{name} holds float32 numbers (converted back to float64): keep every computation in "
             "float64 (no np.float32, no .astype(np.float32))."
         )
+    if not _scattered(received.astype(np.float64) - expected, expected, scale):
+        return None  # one consistent offset or factor (an eps added, a constant): a mistake, not rounding
     return (
         f"{name} differs from the reference only by about {error:.0e} of its size: that is float32 "
         "rounding. Somewhere in this computation, or in a function it calls, an array is float32 (a "
         "cast, np.float32, a float32 result): keep every computation in float64."
     )
+
+
+#: Errors whose spread is below this fraction of their size are one consistent offset or factor.
+CONSISTENT_SPREAD = 0.05
+
+
+def _scattered(error: np.ndarray, expected: np.ndarray, scale: float) -> bool:
+    """Whether ``error`` looks like rounding: neither the same absolute offset everywhere nor the
+    same relative one (``var + eps`` for a clamp, ``x * (1 + 1e-6)``). Needs two or more errors
+    to tell; a single number never counts as scattered."""
+    wrong = error != 0
+    if np.count_nonzero(wrong) < 2:
+        return False
+    absolute = error[wrong]
+    if np.ptp(absolute) <= CONSISTENT_SPREAD * np.max(np.abs(absolute)):
+        return False
+    usable = wrong & (np.abs(expected) > 1e-3 * scale)
+    if np.count_nonzero(usable) >= 2:
+        relative = error[usable] / expected[usable]
+        if np.ptp(relative) <= CONSISTENT_SPREAD * np.max(np.abs(relative)):
+            return False
+    return True
 
 
 def _best_factor(received, expected) -> float | None:
@@ -270,8 +294,8 @@ def _factor_hint(received, expected, context: DiagnosisContext, tolerance) -> st
         )
     if near(-2.0) or near(-0.5):
         return f"{name} has the wrong sign and is off by a factor of {abs(factor):g}."
-    if independent < MIN_FACTOR_EVIDENCE:
-        return None
+    if independent < MIN_FACTOR_EVIDENCE or abs(factor - 1.0) < 1e-3:
+        return None  # "about 1" would say nothing true (and printed to 4 digits it reads as no factor)
     return f"{name} is off by a constant factor of about {factor:.4g}."
 
 
@@ -291,8 +315,11 @@ def _partial_hint(received, expected, name, tolerance) -> str | None:
         if first > 0 and bad[first:].all():
             return f"{name} agrees for the first {first} entries and differs from index {first} on."
         return None
-    rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
-    if 0 < len(rows) < bad.shape[0]:
+    by_row = bad.reshape(bad.shape[0], -1)
+    rows = np.flatnonzero(by_row.any(axis=1))
+    # A skipped or repeated sample spoils its whole row; scattered elements point elsewhere (a mask,
+    # a threshold), and then this hint would blame the wrong thing: say nothing.
+    if 0 < len(rows) < bad.shape[0] and by_row[rows].all():
         shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
         return (
             f"only some rows of {name} are wrong ({len(rows)} of {bad.shape[0]}: rows {shown}); "
@@ -300,7 +327,7 @@ def _partial_hint(received, expected, name, tolerance) -> str | None:
         )
     if received.ndim == 2 and received.shape[1] > 1:
         columns = np.flatnonzero(bad.any(axis=0))
-        if 0 < len(columns) < bad.shape[1]:
+        if 0 < len(columns) < bad.shape[1] and bad[:, columns].all():
             return (
                 f"only some columns of {name} are wrong ({len(columns)} of {bad.shape[1]}); "
                 "look at how the output dimensions are indexed."
