@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -30,8 +31,12 @@ from .sandbox import Confinement, Implementation, Limits, Status, Task, run_task
 
 #: skip a check when its estimated cost is this many times its budget (or more)
 SKIP_FACTOR = 1.5
-#: how many timed calls a probe makes (after one untimed call that imports and warms up)
-PROBE_REPEATS = 3
+#: the timed calls go on until they have used this much CPU: the parent reads CPU time from /proc in
+#: ticks of 10 ms, so three fast calls would read as 0 or 10 ms (a correct Linear was once measured
+#: at 3 ms a call instead of 0.1 ms, and its training checks skipped under a 1 s budget)
+PROBE_MIN_CPU_S = 0.1
+#: ... or until this many calls (fast code reaches it first only on a very fast machine)
+PROBE_MAX_CALLS = 5000
 
 
 @dataclass(frozen=True)
@@ -120,14 +125,21 @@ def probes_for(check_ids) -> list[SpeedProbe]:
 
 def probe_tasks(probe: SpeedProbe, impl: Implementation) -> list[tuple[str, Callable[[], dict]]]:
     """Two sandboxed tasks for one child: a warm-up call (imports the student's module, whose cost
-    must not count), then ``PROBE_REPEATS`` calls whose CPU time the parent measures."""
+    must not count), then calls until they used ``PROBE_MIN_CPU_S`` (at least one), whose CPU time
+    the parent measures. The loop's own clock only decides when to stop: the cost is the parent's
+    reading divided by the work reported (code that fakes the clock or the count only changes
+    whether its own checks are skipped)."""
 
     def warm_up():
         probe.run(impl)
         return {}
 
     def timed():
-        return {"work": float(sum(probe.run(impl) for _ in range(PROBE_REPEATS)))}
+        work, calls, start = 0.0, 0, time.process_time()
+        while calls < PROBE_MAX_CALLS and (calls == 0 or time.process_time() - start < PROBE_MIN_CPU_S):
+            work += probe.run(impl)
+            calls += 1
+        return {"work": float(work), "calls": float(calls)}
 
     return [(f"{probe.name}/warm-up", warm_up), (f"{probe.name}/timed", timed)]
 
@@ -151,13 +163,14 @@ def measure_costs(
         if outcomes[f"{probe.name}/warm-up"].status is not Status.OK:
             continue
         if timed.status is Status.TIMEOUT:
-            costs[probe.name] = MeasuredCost(probe, float("inf"), limits.timeout_s / PROBE_REPEATS)
+            costs[probe.name] = MeasuredCost(probe, float("inf"), limits.timeout_s)
             continue
         work = timed.outputs.get("work") if timed.status is Status.OK else None
+        calls = timed.outputs.get("calls") if timed.status is Status.OK else None
         seconds = timed.cpu_seconds if timed.cpu_seconds is not None else timed.seconds
-        if not isinstance(work, float) or work <= 0:
+        if not isinstance(work, float) or work <= 0 or not isinstance(calls, float) or calls < 1:
             continue
-        costs[probe.name] = MeasuredCost(probe, seconds / work, seconds / PROBE_REPEATS)
+        costs[probe.name] = MeasuredCost(probe, seconds / work, seconds / calls)
     return costs
 
 
