@@ -33,10 +33,12 @@ How it stays fast and safe:
 from __future__ import annotations
 
 import csv
+import datetime
 import fcntl
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 import stat
@@ -368,9 +370,136 @@ def _finished(out: Path, student: StudentFolder, grader: str) -> bool:
     return state is not None and state.get("submission") == student.fingerprint and state.get("grader") == grader
 
 
-def write_grade_tables(out: Path, students: Sequence[StudentFolder], units: Sequence[str]) -> None:
-    """Rebuilds ``grades.csv`` and ``nbgrader_grades.csv`` from the students' JSON files."""
+# ----------------------------------------------------------------------------- submission times
+
+#: nbgrader writes ``submitted/<student>/<assignment>/timestamp.txt``; more than this is not a time.
+TIMESTAMP_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """The due date and the penalty of ``--due-date`` / ``--late-penalty``.
+
+    ``per_day``: the fraction of a unit's max score taken per *started* day late (1 s late counts
+    as one day), the score floored at 0: score = max(0, raw - per_day * days * max_score)."""
+
+    due: datetime.datetime | None = None
+    per_day: float = 0.0
+
+    def days_late(self, submitted: datetime.datetime) -> int:
+        if self.due is None or submitted <= self.due:
+            return 0
+        return math.ceil((submitted - self.due).total_seconds() / 86400)
+
+
+def parse_time(text: str) -> datetime.datetime:
+    """A submission time or due date as an aware datetime; ValueError when it is none.
+
+    Lenient, as timestamp.txt files come from several tools: nbgrader's ``2026-12-01 10:31:00.123456
+    UTC``, ISO 8601 with ``T``, ``Z`` or an offset (``+09:00``), seconds or fractions optional, and
+    ``2026-12-01`` alone (midnight). A time without a zone is UTC, as nbgrader writes it."""
+    cleaned = " ".join(text.strip().split())
+    for suffix in (" UTC", " GMT", "UTC", "GMT", "Z", "z"):
+        if cleaned.endswith(suffix):
+            cleaned = cleaned[: -len(suffix)].rstrip() + "+00:00"
+            break
+    if not cleaned or len(cleaned) > 64:
+        raise ValueError(text)
+    try:
+        moment = datetime.datetime.fromisoformat(cleaned)
+    except ValueError:
+        # Another separator or zone spelling (e.g. "2026/12/01 10:31", "+0900"): a few common forms.
+        for form in ("%Y/%m/%d %H:%M:%S.%f%z", "%Y/%m/%d %H:%M:%S%z", "%Y/%m/%d %H:%M%z", "%Y/%m/%d %H:%M:%S",
+                     "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S%z", "%Y/%m/%d"):
+            try:
+                moment = datetime.datetime.strptime(cleaned, form)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(text) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def format_time(moment: datetime.datetime) -> str:
+    """nbgrader's spelling, in UTC: ``2026-12-01 10:31:00.123456 UTC`` (fractions only when there are)."""
+    utc = moment.astimezone(datetime.timezone.utc)
+    return utc.strftime("%Y-%m-%d %H:%M:%S" + (".%f" if utc.microsecond else "")) + " UTC"
+
+
+def _read_small_file(dir_fd: int, name: str) -> str | None:
+    """The text of the regular file ``name`` of ``dir_fd`` (no link followed, no FIFO opened), at
+    most TIMESTAMP_LIMIT bytes; None when there is no such file."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, TIMESTAMP_LIMIT + 1).decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
+
+
+def submission_time(root: Path, raw: str) -> tuple[datetime.datetime | None, str | None]:
+    """(when student ``raw`` handed in, a note when that cannot be told) from the timestamp.txt files
+    in the student's folder and its assignment folders (nbgrader: ``submitted/<raw>/<assignment>/``).
+
+    The latest time counts: the assignment folders are merged and graded together, so the work graded
+    was complete only then. (None, None) when there is no timestamp.txt at all; a file that is not a
+    time gives (None, a note naming it) and no penalty, for the instructor to decide by hand."""
+    parent = root / "submitted" if (root / "submitted").is_dir() else root
+    found, unreadable = [], []
+    try:
+        parent_fd = open_folder(parent)
+    except OSError:
+        return None, None
+    try:
+        fd = os.open(raw, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent_fd)
+    except OSError:
+        return None, None
+    finally:
+        os.close(parent_fd)
+    try:
+        places = [("", fd)]
+        for name in sorted(os.listdir(fd)):
+            try:
+                places.append((f"{display_name(name)}/", os.open(
+                    name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)))
+            except OSError:
+                continue  # a file, a link, unreadable: not an assignment folder
+        for prefix, place in places:
+            text = _read_small_file(place, "timestamp.txt")
+            if place != fd:
+                os.close(place)
+            if text is None:
+                continue
+            try:
+                if len(text) > TIMESTAMP_LIMIT:
+                    raise ValueError(text)
+                found.append(parse_time(text))
+            except ValueError:
+                shown = " ".join(text[:40].split())
+                unreadable.append(f"{prefix}timestamp.txt ({shown!r})")
+    finally:
+        os.close(fd)
+    if unreadable:
+        return None, (f"the submission time in {', '.join(unreadable)} could not be read: no late penalty "
+                      "applied; check this student's submission time by hand")
+    return (max(found) if found else None), None
+
+
+def write_grade_tables(out: Path, students: Sequence[StudentFolder], units: Sequence[str], *,
+                       root: Path | None = None, lateness: Lateness = Lateness()) -> None:
+    """Rebuilds ``grades.csv`` and ``nbgrader_grades.csv`` from the students' JSON files.
+
+    With ``root``, each student's submission time (timestamp.txt) fills the ``timestamp`` column;
+    with ``lateness.due``, the ``duedate`` column, and ``lateness.per_day`` takes the late penalty
+    off every unit's score (``late_submission_penalty``: the points taken) and off the total of
+    grades.csv, whose note says so."""
     rows, nbgrader_rows = [], []
+    duedate = format_time(lateness.due) if lateness.due else ""
     for student in sorted(students, key=lambda s: s.student):
         try:
             document = json.loads((out / f"{student.file_key}.json").read_text(encoding="utf-8"))
@@ -385,16 +514,33 @@ def write_grade_tables(out: Path, students: Sequence[StudentFolder], units: Sequ
                 earned[unit] += test["score"]
                 possible[unit] += test["max_score"]
         notes = document.get("output", "").replace("\n", "; ")
+        submitted, time_note = submission_time(root, student.raw) if root is not None and student.raw else (None, None)
+        if time_note:
+            notes = f"{time_note}; {notes}" if notes else time_note
+        elif lateness.due is not None and submitted is None and root is not None:
+            note = "no submission time (timestamp.txt) found: no late penalty applied"
+            notes = f"{note}; {notes}" if notes else note
+        days = lateness.days_late(submitted) if submitted is not None else 0
+        penalties = {unit: min(earned[unit], lateness.per_day * days * possible[unit]) for unit in units}
+        total = document["score"]
+        taken = sum(penalties.values())
+        if taken > 0:
+            total = max(0.0, total - taken)
+            note = (f"submitted {days} day{'s' if days > 1 else ''} late: {format_points(taken)} point"
+                    f"{'' if taken == 1 else 's'} taken off (late penalty); before it, {format_points(document['score'])}")
+            notes = f"{note}; {notes}" if notes else note
         rows.append([
             student.student,
             *[format_points(earned[unit]) for unit in units],
-            format_points(document["score"]),
+            format_points(total),
             format_points(document["max_score"]),
             notes,
         ])
+        timestamp = format_time(submitted) if submitted is not None else ""
         for unit in units:
-            score = format_points(earned[unit])
-            nbgrader_rows.append([unit, "", "", student.student, "", "", "", score, "0", score, format_points(possible[unit])])
+            nbgrader_rows.append([unit, duedate, timestamp, student.student, "", "", "", format_points(earned[unit]),
+                                  format_points(penalties[unit]), format_points(max(0.0, earned[unit] - penalties[unit])),
+                                  format_points(possible[unit])])
     _write_csv(out / "grades.csv", ["student", *units, "total", "max_score", "notes"], rows)
     _write_csv(
         out / "nbgrader_grades.csv",
@@ -483,6 +629,7 @@ def grade_batch(
     students: Sequence[str] = (),
     options: GradingOptions = GradingOptions(),
     progress: Progress | None = None,
+    lateness: Lateness = Lateness(),
 ) -> BatchSummary:
     """Grades every student under ``root`` into ``out``; see the module docstring.
 
@@ -491,6 +638,7 @@ def grade_batch(
         :class:`~autograder.executors.DaskExecutor`. Raises ExecutorError when it cannot run at all.
     students: grade only these (folder names); the other rows in ``out`` are kept.
     redo: grade again even the students whose row is up to date.
+    lateness: the due date and late penalty of the tables (:func:`write_grade_tables`).
 
     Raises BatchError when the run cannot start (no class under ``root``, another run holds
     ``out``, ``students`` mixes grader versions) and BatchInterrupted on Ctrl-C (after writing the
@@ -503,12 +651,13 @@ def grade_batch(
     with locked(out):
         try:
             return _grade_batch_locked(Path(root), out, reference, executor, parts, redo, tuple(students),
-                                       options, progress, started)
+                                       options, progress, started, lateness)
         except KeyboardInterrupt:  # before grading began (while copying): nothing new to keep
             raise BatchInterrupted(BatchSummary(interrupted=True), out) from None
 
 
-def _grade_batch_locked(root, out, reference, executor, parts, redo, only, options, progress, started):
+def _grade_batch_locked(root, out, reference, executor, parts, redo, only, options, progress, started,
+                        lateness=Lateness()):
     checks = select_checks(list(parts))
     units = list(dict.fromkeys(check.unit for check in checks))
     grader = grader_fingerprint(checks)
@@ -555,10 +704,10 @@ def _grade_batch_locked(root, out, reference, executor, parts, redo, only, optio
     except KeyboardInterrupt:
         # Every finished row is already on disk (atomically); the tables say who is left.
         summary.interrupted = True
-        write_grade_tables(out, everyone, units)
+        write_grade_tables(out, everyone, units, root=root, lateness=lateness)
         summary.wall_seconds = time.perf_counter() - started
         raise BatchInterrupted(summary, out) from None
-    write_grade_tables(out, everyone, units)
+    write_grade_tables(out, everyone, units, root=root, lateness=lateness)
     summary.wall_seconds = time.perf_counter() - started
     return summary
 

@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import api
-from .batch import BatchError, BatchInterrupted, describe_summary, grade_batch
+from .batch import BatchError, BatchInterrupted, Lateness, describe_summary, grade_batch, parse_time
 from .executors import DaskExecutor, ExecutorError, LocalExecutor
 from .gradescope import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES, BundleError, write_bundle
 from .grading import GradingOptions
@@ -79,6 +79,22 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lateness(args: argparse.Namespace) -> Lateness:
+    """--due-date and --late-penalty, checked (UsageError saying what is wrong)."""
+    due = None
+    if args.due_date is not None:
+        try:
+            due = parse_time(args.due_date)
+        except ValueError:
+            raise UsageError(f"--due-date {args.due_date!r} is not a date and time (e.g. 2026-12-01T23:59:00+09:00)") from None
+    penalty = args.late_penalty or 0.0
+    if not 0.0 <= penalty <= 1.0:
+        raise UsageError("--late-penalty is a fraction of the max score per day late, between 0 and 1 (e.g. 0.1)")
+    if penalty and due is None:
+        raise UsageError("--late-penalty needs --due-date")
+    return Lateness(due, penalty)
+
+
 def cmd_grade_batch(args: argparse.Namespace) -> int:
     if args.scheduler and args.jobs is not None:
         raise UsageError("--jobs sizes the local pool; with --scheduler the cluster's workers run the students")
@@ -93,6 +109,7 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
         summary = grade_batch(
             Path(args.root), Path(args.out), reference=api.default_reference(), executor=executor,
             parts=args.unit or (), redo=args.redo, students=args.student or (), options=_options(args),
+            lateness=_lateness(args),
         )
     except ExecutorError as error:
         raise UsageError(f"{error} (results already in {args.out} are kept: the same command resumes)") from None
@@ -245,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "rows of another grader version are graded again anyway)")
     batch.add_argument("--student", action="append", metavar="NAME",
                        help="grade only this student (folder name; repeatable); the other rows are kept")
+    batch.add_argument("--due-date", metavar="ISO8601",
+                       help="the due date (2026-12-01T23:59:00+09:00; no zone means UTC): fills duedate in "
+                            "nbgrader_grades.csv; submission times come from timestamp.txt")
+    batch.add_argument("--late-penalty", type=float, metavar="PER_DAY",
+                       help="fraction of the max score taken per started day late (0.1 = 10%%), score floored at 0")
     batch.set_defaults(handler=cmd_grade_batch)
 
     bundle = commands.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")

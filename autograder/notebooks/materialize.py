@@ -1,16 +1,18 @@
 """A folder of handed-in notebooks turned into the folder of modules the engine grades.
 
 Each course notebook found (``NN_<module>.ipynb``) becomes ``<module>.py``: its module cells, joined.
-A notebook that cannot be read as the course's notebook (broken JSON, module cells deleted,
-duplicated or reordered) becomes ``<module>.py.problem`` instead, a text file whose message the
-loader reports for every check of that module: the student sees why, and the other notebooks are
-graded as usual. The code graded is therefore exactly the code a ``.py`` submission would hold, with
+A notebook that cannot be read as the course's notebook (broken JSON, answer cells deleted,
+duplicated or reordered) becomes ``<module>.py.problem`` instead, a text file whose short message the
+loader reports for every check of that module; the full reason is said once, in the report's note,
+not once per check. The other notebooks are graded as usual. The code graded is therefore exactly the code a ``.py`` submission would hold, with
 the same isolation, so the same work gets the same score whichever way it is handed in.
 
 Read-only (given) cells are taken from the course's own module when ``solutions/`` is at hand, as
 nbgrader's autograde restores locked cells from its source notebook: a student who edits a given
 helper gets the original back, and grade-batch and nbgrader agree on such a notebook too. Without
-``solutions/`` (a student release) the cells are read as saved.
+``solutions/`` (a student release) the cells are read as saved. A *deleted* given cell is put
+back the same way (nbgrader restores missing locked cells too), with a note: a student who deletes
+an unused helper loses nothing. A deleted answer cell cannot be restored: that notebook's problem.
 """
 
 from __future__ import annotations
@@ -50,33 +52,99 @@ def given_chunks(module: str) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=32)
 def _given_chunks_of(path: Path, version: int) -> dict[str, str]:
+    return {name: source for name, source, is_answer in _course_chunks_of(path, version) if not is_answer}
+
+
+def course_chunks(module: str) -> tuple[tuple[str, str, bool], ...]:
+    """(chunk name, source, is answer) of every chunk of ``module`` in ``solutions/``, in file order
+    (a notebook cell's ``index`` is its position here); empty without ``solutions/``."""
+    from ..paths import solutions_dir
+
+    path = solutions_dir() / f"{module}.py"
+    if not path.is_file():
+        return ()
+    return _course_chunks_of(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _course_chunks_of(path: Path, version: int) -> tuple[tuple[str, str, bool], ...]:
     from .chunks import split_module
 
-    return {chunk.name: chunk.source for chunk in split_module(path.read_text(encoding="utf-8"), path.name)
-            if not chunk.is_answer}
+    return tuple((chunk.name, chunk.source, chunk.is_answer)
+                 for chunk in split_module(path.read_text(encoding="utf-8"), path.name))
+
+
+def restore_deleted_given_cells(document: dict, module: str) -> list[str]:
+    """Puts back, in place, the given (read-only) cells of ``module`` deleted from ``document``;
+    returns their chunk names. Deleted answer cells are left missing (module_source reports them).
+
+    Cell ``index`` i of ``count`` is chunk i of the course's module. Nothing is restored when the
+    notebook does not match the course's module (another count, or a present cell whose chunk name
+    differs at its index: another version of the course), nor when its metadata is not plain ints:
+    those stay module_source's problems, reported as they are.
+    """
+    chunks = course_chunks(module)
+    cells = module_cells(document, module)
+    if not chunks or not cells:
+        return []
+    count = cells[0][2].get("count")
+    indices = [tag.get("index") for _, _, tag in cells]
+    if count != len(chunks) or any(type(index) is not int or not 0 <= index < count for index in indices):
+        return []
+    if any(tag.get("chunk") != chunks[tag["index"]][0] for _, _, tag in cells):
+        return []
+    restored = []
+    for index in sorted(set(range(count)) - set(indices)):
+        name, source, is_answer = chunks[index]
+        if is_answer:
+            continue
+        # Right after the last module cell that comes before it in the course (or before the first).
+        present = module_cells(document, module)
+        before = [position for position, _, tag in present if tag["index"] < index]
+        at = before[-1] + 1 if before else present[0][0]
+        document["cells"].insert(at, {
+            "cell_type": "code", "execution_count": None, "outputs": [], "source": source,
+            "metadata": {"autograder": {"module": module, "chunk": name, "index": index, "count": count},
+                         "editable": False, "deletable": False},
+        })
+        restored.append(name)
+    return restored
 
 
 def materialize_notebooks(folder: Path, into: Path) -> str:
     """Writes the modules of the notebooks in ``folder`` into ``into``; returns a note for the report."""
     into.mkdir(parents=True, exist_ok=True)
     notebooks = course_notebooks_in(folder)
-    problems = []
+    problems, restorations = [], []
     for module, notebook in notebooks.items():
         target = into / f"{module}.py"
         problem_file = into / f"{module}.py{PROBLEM_SUFFIX}"
         try:
-            source = module_source(load_notebook(notebook), module, notebook.name, given_chunks(module))
+            document = load_notebook(notebook)
+            restored = restore_deleted_given_cells(document, module)
+            source = module_source(document, module, notebook.name, given_chunks(module))
             # A .problem left by an earlier run into the same folder would hide the fixed notebook.
             problem_file.unlink(missing_ok=True)
             target.write_text(source, encoding="utf-8")
+            if restored:
+                restorations.append(
+                    f"{notebook.name}: the given (read-only) cell{'s' if len(restored) > 1 else ''} "
+                    f"{', '.join(map(repr, restored))} had been deleted and {'were' if len(restored) > 1 else 'was'} "
+                    "put back from the course, as nbgrader does")
         except NotebookProblem as problem:
             target.unlink(missing_ok=True)
-            problem_file.write_text(str(problem), encoding="utf-8")
-            problems.append(notebook.name)
+            # The reason once, in the note; every check of the unit only points to it (the same
+            # long message seventeen times over buried the other units' results).
+            problem_file.write_text(
+                f"{notebook.name} could not be read, so this check could not run: see the note at the "
+                "top of the report for why and how to fix it", encoding="utf-8")
+            problems.append(f"{notebook.name} could not be read: {problem}")
     names = ", ".join(path.name for path in notebooks.values())
     note = f"graded the code cells of the notebooks {names}"
+    if restorations:
+        note += " (" + "; ".join(restorations) + ")"
     if problems:
-        note += f" ({', '.join(problems)} could not be read: see the checks of that unit)"
+        note += ". " + ". ".join(problems)
     return note
 
 
