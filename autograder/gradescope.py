@@ -1,7 +1,9 @@
 """The Gradescope autograder bundle: ``autograder gradescope-bundle OUT.zip``.
 
-Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once per image, and for
-every submission runs ``run_autograder``, which must leave ``/autograder/results/results.json``.
+Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once per image (it makes
+the virtual environment ``/autograder/venv`` and pip-installs the bundled package there: PEP 668
+systems refuse installs into their own Python), and for every submission runs ``run_autograder``
+(with that venv's python), which must leave ``/autograder/results/results.json``.
 The bundle carries the grader and the reference (instructor-side only; students never see it).
 ``run_autograder`` grades ``/autograder/submission`` with ``autograder grade --json`` (the same
 command and JSON as everywhere else) and, should the grader itself fail, still writes a
@@ -42,10 +44,20 @@ class BundleError(ValueError):
     """A bundle that cannot be made as asked (no reference, no hidden checks, unknown unit); nothing written."""
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope image setup: the grader needs numpy (and matplotlib for plots); torch is not needed.
+# Gradescope image setup: the grader and its dependencies (numpy, matplotlib; not torch) in a
+# virtual environment of their own, $home/venv: Debian 12 and Ubuntu 24.04 refuse pip installs into
+# the system Python (PEP 668, "externally-managed-environment"), a venv is allowed everywhere.
 set -euo pipefail
-apt-get update -qq && apt-get install -y -qq python3 python3-pip > /dev/null || true
-python3 -m pip install --quiet "numpy>=1.24" "matplotlib>=3.6"
+home="${AUTOGRADER_HOME:-/autograder}"
+apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip > /dev/null || true
+python3 -m venv "$home/venv"
+if [ -f "$home/source/pyproject.toml" ]; then
+    # The package as the bundle holds it: its pyproject.toml names the dependencies.
+    "$home/venv/bin/python" -m pip install --quiet "$home/source"
+else
+    "$home/venv/bin/python" -m pip install --quiet "numpy>=1.24" "matplotlib>=3.6"
+fi
+"$home/venv/bin/python" -c "import numpy, matplotlib"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -54,9 +66,11 @@ set -u
 # This bundle's configuration (autograder gradescope-bundle --hidden-visibility ... --unit ...):
 options=(@OPTIONS@)
 home="${AUTOGRADER_HOME:-/autograder}"
+# The venv setup.sh made (a missing one fails below, and results.json says the grader could not run).
+python="$home/venv/bin/python"
 mkdir -p "$home/results"
 cd "$home/source"
-if python3 -m autograder grade --submission "$home/submission" --json "${options[@]}" > "$home/results/results.json.part" 2> "$home/results/grader-errors.txt"; then
+if "$python" -m autograder grade --submission "$home/submission" --json "${options[@]}" > "$home/results/results.json.part" 2> "$home/results/grader-errors.txt"; then
     mv "$home/results/results.json.part" "$home/results/results.json"
 else
     tail -c 2000 "$home/results/grader-errors.txt" | python3 -c '

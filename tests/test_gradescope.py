@@ -25,10 +25,20 @@ def bundle(tmp_path_factory):
     return write_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip")
 
 
+def make_venv(home: Path) -> None:
+    """``home/venv`` as setup.sh makes it, offline: this interpreter's packages (numpy, ...) stand in
+    for what setup.sh's pip installs (run_autograder runs the bundle's own copy of the grader)."""
+    import sys
+
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(home / "venv")],
+                   check=True, timeout=120)
+
+
 def run_autograder(bundle, tmp_path, submission):
     home = tmp_path / "autograder"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(home / "source")
+    make_venv(home)
     shutil.copytree(submission, home / "submission")
     script = home / "source" / "run_autograder"
     completed = subprocess.run(["bash", str(script)], env={"AUTOGRADER_HOME": str(home), "PATH": _python_dir() + ":/usr/bin:/bin"},
@@ -71,11 +81,39 @@ def test_grader_failure_still_writes_results(bundle, tmp_path):
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(home / "source")
     shutil.rmtree(home / "source" / "solutions")  # a broken image: the reference is missing
+    make_venv(home)
     (home / "submission").mkdir()
     subprocess.run(["bash", str(home / "source" / "run_autograder")],
                    env={"AUTOGRADER_HOME": str(home), "PATH": _python_dir() + ":/usr/bin:/bin"}, check=True, timeout=60)
     results = json.loads((home / "results" / "results.json").read_text())
     assert results["score"] == 0 and "could not run" in results["output"]
+
+
+def test_setup_installs_into_a_venv_and_run_autograder_uses_it(bundle):
+    """PEP 668 systems (Debian 12, Ubuntu 24.04) refuse `pip install` into their own Python."""
+    with zipfile.ZipFile(bundle) as archive:
+        setup = archive.read("setup.sh").decode()
+        run = archive.read("run_autograder").decode()
+    assert 'python3 -m venv "$home/venv"' in setup
+    pip_lines = [line.strip() for line in setup.splitlines()
+                 if "pip install" in line and not line.lstrip().startswith(("#", "apt-get"))]
+    assert pip_lines and all(line.startswith('"$home/venv/bin/python" -m pip install') for line in pip_lines)
+    assert '"$home/venv/bin/python" -m pip install --quiet "$home/source"' in setup  # the package itself
+    assert 'python="$home/venv/bin/python"' in run and '"$python" -m autograder grade' in run
+    assert "python3 -m autograder" not in run
+    for script in (setup, run):
+        assert subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True).returncode == 0
+
+
+def test_without_the_venv_results_json_says_the_grader_could_not_run(bundle, tmp_path):
+    home = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(home / "source")
+    shutil.copytree(SOLUTIONS, home / "submission")  # full marks, were the grader able to run
+    subprocess.run(["bash", str(home / "source" / "run_autograder")],
+                   env={"AUTOGRADER_HOME": str(home), "PATH": _python_dir() + ":/usr/bin:/bin"}, check=True, timeout=60)
+    results = json.loads((home / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "could not run" in results["output"] and "venv/bin/python" in results["output"]
 
 
 def test_stubs_score_zero_through_the_bundle(bundle, tmp_path):
