@@ -13,6 +13,7 @@ from pathlib import Path
 from ..paths import solutions_dir
 from ..units import UNITS
 from .build import course_notebooks
+from .trusted_autograde import autograde_config
 
 DEFAULT_ASSIGNMENT = "deep-learning-basics"
 DEFAULT_COURSE_ID = "deep-learning-basics"
@@ -50,7 +51,7 @@ c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.db_url = {db_url!r}
 # Each test cell grades one part in a fresh, isolated process; training parts take a few seconds.
 c.Execute.timeout = {CELL_TIMEOUT_S}
-'''
+''' + autograde_config()
 
 
 def init_course(course: Path, *, course_id: str = DEFAULT_COURSE_ID, assignment: str = DEFAULT_ASSIGNMENT,
