@@ -5,6 +5,12 @@ that holds the course's modules is graded as it is; one whose modules sit in a s
 (a student who handed in ``assignments/`` itself) is graded there, with a note; a folder of the
 course's notebooks (as nbgrader collects them) is turned into modules in a staging folder first
 (:mod:`autograder.notebooks.materialize`); anything else is a problem with a clear message.
+
+A folder that is one unit's assignment of a weekly course (``05-techniques/``, from ``autograder
+nbgrader init --per-unit``) gets the earlier units its unit imports from the same student's earlier
+assignments, and only its own unit is graded (:mod:`autograder.notebooks.earlier`). It happens
+here, so every front end that grades a folder (test cells, ``autograder grade``, an nbgrader
+preprocessor calling :func:`autograder.api.grade`) gets it the same way.
 """
 
 from __future__ import annotations
@@ -16,17 +22,21 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .notebooks.materialize import course_notebooks_in, materialize_notebooks
+from .notebooks.materialize import add_earlier_units, course_notebooks_in, materialize_notebooks
 from .units import UNITS
 
 
 @dataclass(frozen=True)
 class LocatedSubmission:
-    """``folder`` to grade, or None with ``problem`` saying why; ``note`` for the report."""
+    """``folder`` to grade, or None with ``problem`` saying why; ``note`` for the report.
+
+    ``units``: the only units the folder may be graded on (a per-unit assignment: its own unit; the
+    earlier units it holds were borrowed and are graded in their own assignments); None: any."""
 
     folder: Path | None
     problem: str | None = None
     note: str | None = None
+    units: tuple[str, ...] | None = None
 
 
 def course_files() -> set[str]:
@@ -62,7 +72,10 @@ def locate_submission(folder: Path, staging: Path | None = None) -> LocatedSubmi
         if staging is None:
             return LocatedSubmission(None, f"{folder.name}/ holds notebooks, which this front end cannot grade")
         note = materialize_notebooks(with_notebooks[0], staging)
-        return LocatedSubmission(staging, note=note)
+        earlier = add_earlier_units(with_notebooks[0], staging)
+        if earlier is None:
+            return LocatedSubmission(staging, note=note)
+        return LocatedSubmission(staging, note=f"{note}; {earlier.note}", units=earlier.units)
     expected = ", ".join(sorted(course_files()))
     return LocatedSubmission(None, f"no course files ({expected}, or the course notebooks) found in {folder.name}/")
 

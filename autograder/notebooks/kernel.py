@@ -4,6 +4,12 @@ A later unit's module says ``from mlp import Linear``, exactly as the ``.py`` fi
 notebooks there is no ``mlp.py``, so :func:`import_notebooks_as_modules` adds a finder that turns
 ``02_mlp.ipynb`` (as last saved) into the module ``mlp``: its module cells, joined. The finder comes
 after Python's own, so a real ``mlp.py`` beside the notebooks still wins.
+
+In a weekly course (one assignment per unit, ``05-techniques/``), ``mlp`` is not beside the notebook:
+it is found in the student's earlier assignment (``../02-mlp/02_mlp.ipynb``; under nbgrader, the
+student's ``submitted/`` or ``autograded/`` folder), exactly where the grader finds it
+(:mod:`autograder.notebooks.earlier`). One found nowhere fails to import with a message saying
+which assignment to do or fetch first, not Python's bare ``No module named 'mlp'``.
 """
 
 from __future__ import annotations
@@ -35,6 +41,19 @@ class _NotebookLoader(importlib.abc.Loader):
         exec(compile(source, str(self.path), "exec"), module.__dict__)
 
 
+class _MissingLoader(importlib.abc.Loader):
+    """An earlier unit found nowhere: importing it raises ModuleNotFoundError saying why."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        raise ModuleNotFoundError(self.message, name=module.__name__)
+
+
 class NotebookFinder(importlib.abc.MetaPathFinder):
     """Finds the course modules (and only those) as notebooks in ``folder``."""
 
@@ -47,7 +66,15 @@ class NotebookFinder(importlib.abc.MetaPathFinder):
             return None
         notebook = notebook_for(fullname, self.folder)
         if notebook is None:
-            return None
+            from .earlier import find_earlier_unit
+
+            earlier = find_earlier_unit(fullname, self.folder)
+            if earlier is None:  # not a per-unit assignment: Python's own "No module named ..."
+                return None
+            if earlier.notebook is None:
+                message = earlier.missing_message(f"the notebook in {self.folder.name}/", working=True)
+                return importlib.util.spec_from_loader(fullname, _MissingLoader(message))
+            notebook = earlier.notebook
         return importlib.util.spec_from_loader(fullname, _NotebookLoader(notebook), origin=str(notebook))
 
 

@@ -18,6 +18,7 @@ an unused helper loses nothing. A deleted answer cell cannot be restored: that n
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from .cells import NotebookProblem, load_notebook, module_cells, module_source
@@ -111,31 +112,45 @@ def restore_deleted_given_cells(document: dict, module: str) -> list[str]:
     return restored
 
 
+def materialize_notebook(module: str, notebook: Path, into: Path) -> list[str]:
+    """Writes ``into/<module>.py`` from ``notebook``; returns the names of the given cells it put back.
+
+    Raises NotebookProblem (after removing any ``<module>.py`` left there) when the notebook cannot
+    be read as the course's notebook of ``module``."""
+    target = into / f"{module}.py"
+    try:
+        document = load_notebook(notebook)
+        restored = restore_deleted_given_cells(document, module)
+        source = module_source(document, module, notebook.name, given_chunks(module))
+    except NotebookProblem:
+        target.unlink(missing_ok=True)
+        raise
+    # A .problem left by an earlier run into the same folder would hide the fixed notebook.
+    (into / f"{module}.py{PROBLEM_SUFFIX}").unlink(missing_ok=True)
+    target.write_text(source, encoding="utf-8")
+    return restored
+
+
+def _restoration_note(notebook: Path, restored: list[str]) -> str:
+    return (f"{notebook.name}: the given (read-only) cell{'s' if len(restored) > 1 else ''} "
+            f"{', '.join(map(repr, restored))} had been deleted and {'were' if len(restored) > 1 else 'was'} "
+            "put back from the course, as nbgrader does")
+
+
 def materialize_notebooks(folder: Path, into: Path) -> str:
     """Writes the modules of the notebooks in ``folder`` into ``into``; returns a note for the report."""
     into.mkdir(parents=True, exist_ok=True)
     notebooks = course_notebooks_in(folder)
     problems, restorations = [], []
     for module, notebook in notebooks.items():
-        target = into / f"{module}.py"
-        problem_file = into / f"{module}.py{PROBLEM_SUFFIX}"
         try:
-            document = load_notebook(notebook)
-            restored = restore_deleted_given_cells(document, module)
-            source = module_source(document, module, notebook.name, given_chunks(module))
-            # A .problem left by an earlier run into the same folder would hide the fixed notebook.
-            problem_file.unlink(missing_ok=True)
-            target.write_text(source, encoding="utf-8")
+            restored = materialize_notebook(module, notebook, into)
             if restored:
-                restorations.append(
-                    f"{notebook.name}: the given (read-only) cell{'s' if len(restored) > 1 else ''} "
-                    f"{', '.join(map(repr, restored))} had been deleted and {'were' if len(restored) > 1 else 'was'} "
-                    "put back from the course, as nbgrader does")
+                restorations.append(_restoration_note(notebook, restored))
         except NotebookProblem as problem:
-            target.unlink(missing_ok=True)
             # The reason once, in the note; every check of the unit only points to it (the same
             # long message seventeen times over buried the other units' results).
-            problem_file.write_text(
+            (into / f"{module}.py{PROBLEM_SUFFIX}").write_text(
                 f"{notebook.name} could not be read, so this check could not run: see the note at the "
                 "top of the report for why and how to fix it", encoding="utf-8")
             problems.append(f"{notebook.name} could not be read: {problem}")
@@ -146,6 +161,74 @@ def materialize_notebooks(folder: Path, into: Path) -> str:
     if problems:
         note += ". " + ". ".join(problems)
     return note
+
+
+@dataclass(frozen=True)
+class EarlierUnitsNote:
+    """What :func:`add_earlier_units` did: ``units`` graded in the folder (its own unit only)."""
+
+    note: str
+    units: tuple[str, ...]
+
+
+def _raising_module(message: str) -> str:
+    """A module that fails to import with ``message`` (one line: the loader reports "line 1")."""
+    return f"raise ImportError({message!r})  # written by the grader: this unit was not found\n"
+
+
+def add_earlier_units(folder: Path, into: Path) -> EarlierUnitsNote | None:
+    """For a per-unit assignment ``folder`` (``05-techniques``, see :mod:`.earlier`) whose modules were
+    written into ``into``: writes there too the modules of the earlier units they import, from the same
+    student's earlier assignments. None (nothing done) for any other folder.
+
+    A unit found nowhere, or whose notebook cannot be read, becomes a module that raises ImportError
+    saying so: the checks fail as they would in a whole-course folder without it, with a message
+    that says what to hand in. The modules the earlier units import come along too (capstone needs
+    techniques, which needs mlp and optimizers)."""
+    from ..units import UNITS
+    from .earlier import find_earlier_unit, imported_course_modules, unit_of_assignment
+    from .earlier import search_roots
+
+    own = unit_of_assignment(folder)
+    if own is None or not search_roots(folder):
+        return None
+    present = lambda module: (into / f"{module}.py").is_file() or (into / f"{module}.py{PROBLEM_SUFFIX}").is_file()  # noqa: E731
+    pending = [unit.module for unit in UNITS.values() if (into / f"{unit.module}.py").is_file()]
+    used, missing, seen = [], [], set(pending)
+    while pending:
+        importer = pending.pop(0)
+        try:
+            source = (into / f"{importer}.py").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for module in imported_course_modules(source):
+            if module in seen or present(module):
+                continue
+            seen.add(module)
+            earlier = find_earlier_unit(module, folder)
+            if earlier is None:
+                continue
+            if earlier.notebook is None:
+                (into / f"{module}.py").write_text(_raising_module(earlier.missing_message(importer)), encoding="utf-8")
+                missing.append(earlier.missing_message(importer))
+                continue
+            try:
+                restored = materialize_notebook(module, earlier.notebook, into)
+            except NotebookProblem as problem:
+                message = f"{earlier.source} could not be read: {problem}"
+                (into / f"{module}.py").write_text(_raising_module(message), encoding="utf-8")
+                missing.append(message)
+                continue
+            used.append(earlier.used_note() + (f", {_restoration_note(earlier.notebook, restored)}" if restored else ""))
+            pending.append(module)
+    note = f"{folder.name} grades {own} only"
+    if used or missing:
+        note += " (the earlier units it imports are graded in their own assignments)"
+    if used:
+        note += "; earlier units used: " + "; ".join(used)
+    if missing:
+        note += ". " + ". ".join(message[0].upper() + message[1:] for message in missing)
+    return EarlierUnitsNote(note, (own,))
 
 
 def fill_notebook(document: dict, module: str, source: str) -> dict:
