@@ -13,9 +13,11 @@ cells, joined, are the module) and every part of the unit gets exactly one test 
 breaks either rule is refused, so a lesson cannot silently go stale when ``solutions/`` changes. A
 unit without a lesson gets a plain one: its module docstring, its chunks, and its tests at the end.
 
-Two flavours come out of one build: the nbgrader *source* notebook (solution regions and hidden
-tests in place, for ``nbgrader generate_assignment``) and the *student* notebook (solution regions
-stubbed as in ``assignments/``, hidden tests removed).
+Two flavours come out of one build: the nbgrader *source* notebook (solution regions in place, for
+``nbgrader generate_assignment``) and the *student* notebook (solution regions stubbed as in
+``assignments/``). Test cells are the same in both: a part's hidden checks run under ``nbgrader
+autograde`` only (see :func:`test_cell_source`), so no locked cell differs between the source and the
+release and nbgrader's checksums stay quiet for honest students.
 """
 
 from __future__ import annotations
@@ -34,8 +36,11 @@ from .chunks import Chunk, split_module
 
 LESSONS = Path(__file__).resolve().parent / "lessons"
 DIRECTIVE = re.compile(r"^@@\s+(code|test|figure)\b(.*)$")
+#: nbgrader's hidden-tests markers: no generated cell holds them (see test_cell_source).
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
+#: The line of a test cell whose part has hidden checks (run under nbgrader autograde only).
+AUTOGRADE_ALL_CHECKS = 'checks = "all"'
 
 SETUP_SOURCE = (
     "# Given: lets the course's notebooks import one another by module name, as the .py files do\n"
@@ -105,16 +110,39 @@ def lesson_blocks(unit: Unit, chunks: list[Chunk], docstring: str) -> list[Block
         raise LessonError(f"{path.name} {error}") from None
 
 
-def test_cell_source(part: str, points: float, has_hidden: bool, *, student: bool) -> str:
+def test_cell_source(part: str, points: float, has_hidden: bool) -> str:
+    """The test cell of ``part``: the same text in the source, the release and the student notebook.
+
+    A part with hidden checks runs them only under ``nbgrader autograde``, which sets
+    ``NBGRADER_EXECUTION=autograde`` in the kernel's environment; a student's Jupyter and ``nbgrader
+    validate`` run the public checks. The switch is in the cell's text, not in nbgrader's
+    ``### BEGIN HIDDEN TESTS`` region, because that region makes every such cell differ between the
+    source notebook (whose checksum the gradebook keeps) and the release (whose text the student
+    hands in): nbgrader's autograde then warns "checksum has changed" for each of them for every
+    student (nbgrader issue 1961), 39 false alarms per student that hide a real edit of a locked
+    cell. With one text everywhere, an honest notebook gives no checksum warning at all.
+
+    ``checks = "all"`` stands alone on its line, as ``trusted_autograde.test_cell_request`` reads
+    it when autograde grades without a kernel. The hidden checks themselves are not in the notebook
+    (they live in the course's grader), so the release reveals nothing by naming the switch.
+    """
     lines = [
         f"# Tests of {part} ({points:g} points): the same checks as `autograder check {part}`.",
         "# They grade this notebook as last saved: save it (Ctrl+S) before running this cell.",
-        "from autograder.notebooks.grade_cell import grade_part",
-        "",
-        'checks = "public"',
     ]
-    if has_hidden and not student:
-        lines += [BEGIN_HIDDEN, 'checks = "all"', END_HIDDEN]
+    if has_hidden:
+        lines += [
+            "import os",
+            "",
+            "from autograder.notebooks.grade_cell import grade_part",
+            "",
+            "# Here the public checks run; when your work is graded (nbgrader autograde), the hidden ones too.",
+            AUTOGRADE_ALL_CHECKS,
+            'if os.environ.get("NBGRADER_EXECUTION") != "autograde":',
+            '    checks = "public"',
+        ]
+    else:
+        lines += ["from autograder.notebooks.grade_cell import grade_part", "", 'checks = "public"']
     lines.append(f'grade_part("{part}", checks)')
     return "\n".join(lines)
 
@@ -172,7 +200,7 @@ def build_notebook(unit: Unit, index: int, module_source: str, *, student: bool)
             grade_id = "test-" + part.replace(".", "-")  # nbgrader allows letters, digits, _ and -
             metadata = {"autograder": {"test": part},
                         "nbgrader": nb.nbgrader_metadata(grade_id, grade=True, locked=True, points=points[part])}
-            cells.append(nb.code_cell(test_cell_source(part, points[part], hidden[part], student=student),
+            cells.append(nb.code_cell(test_cell_source(part, points[part], hidden[part]),
                                       grade_id, metadata))
     unplaced = [chunk.name for position, chunk in enumerate(chunks) if position not in placed]
     if unplaced:
