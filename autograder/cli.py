@@ -6,7 +6,8 @@
     autograder gradescope-bundle OUT.zip [--unit U] [--solutions PATH] [--hidden-visibility V]
                                                                     a Gradescope autograder zip
     autograder stubs [--check]                                      regenerate assignments/
-    autograder nbgrader init COURSE_DIR [--db URL] [--unit U]       an nbgrader course from solutions/
+    autograder nbgrader init COURSE_DIR [--db URL] [--unit U] [--per-unit]
+                                                                    an nbgrader course from solutions/
     autograder list                                                 units, parts and checks
     autograder release OUT_DIR [--force] [--unit U]                 the student release (docs/release.md)
     autograder fixtures OUT_FILE                                    the public checks' reference outputs
@@ -161,17 +162,26 @@ def cmd_stubs(args: argparse.Namespace) -> int:
 
 
 def cmd_nbgrader_init(args: argparse.Namespace) -> int:
-    from .notebooks.course import CourseError, init_course
+    from .notebooks.course import DEFAULT_ASSIGNMENT, CourseError, init_course
+    from .notebooks.earlier import assignment_names
 
+    if args.per_unit and args.assignment is not None:
+        raise UsageError("--per-unit names one assignment per unit (01-linear ... 06-capstone): leave out --assignment")
+    assignment = args.assignment or DEFAULT_ASSIGNMENT
     try:
-        written = init_course(Path(args.course), course_id=args.course_id, assignment=args.assignment,
-                              db_url=args.db, units=args.unit, force=args.force)
+        written = init_course(Path(args.course), course_id=args.course_id, assignment=assignment,
+                              db_url=args.db, units=args.unit, force=args.force, per_unit=args.per_unit)
     except CourseError as error:
         raise UsageError(str(error)) from None
     print(f"wrote {len(written)} file(s) into {Path(args.course).resolve()}:")
     for path in written:
         print(f"  {path.relative_to(Path(args.course).resolve())}")
-    print(f"next: cd {args.course} && nbgrader generate_assignment {args.assignment}")
+    if args.per_unit:
+        names = [name for unit, name in assignment_names().items() if not args.unit or unit in args.unit]
+        print(f"one assignment per unit: {', '.join(names)}")
+        print(f"next: cd {args.course} && nbgrader generate_assignment {names[0]}  (each week: the next one)")
+    else:
+        print(f"next: cd {args.course} && nbgrader generate_assignment {assignment}")
     return 0
 
 
@@ -293,7 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     init = nbgrader_commands.add_parser("init", help="write an nbgrader course folder (config + source notebooks)")
     init.add_argument("course", metavar="COURSE_DIR")
     init.add_argument("--course-id", default="deep-learning-basics", help="nbgrader course id")
-    init.add_argument("--assignment", default="deep-learning-basics", help="assignment name (folder under source/)")
+    init.add_argument("--assignment", help="assignment name (folder under source/; default deep-learning-basics)")
+    init.add_argument("--per-unit", action="store_true",
+                      help="one assignment per unit (01-linear ... 06-capstone) for weekly releases; a later "
+                           "unit is graded with the earlier units from the student's earlier assignments")
     init.add_argument("--db", metavar="URL", help="gradebook SQLAlchemy URL (default: SQLite in COURSE_DIR)")
     init.add_argument("--unit", action="append", metavar="UNIT", help="only these units (repeatable)")
     init.add_argument("--force", action="store_true", help="overwrite an existing course's config and notebooks")

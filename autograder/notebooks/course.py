@@ -4,6 +4,12 @@ The course folder gets ``nbgrader_config.py`` (course id, gradebook URL, executi
 ``source/<assignment>/`` with the source notebook of every unit (solution regions and hidden tests in
 place). nbgrader's own commands take it from there: ``generate_assignment``, ``autograde``,
 ``generate_feedback``, ``export``.
+
+``per_unit`` (``--per-unit``, a weekly course): one assignment per unit instead, ``source/01-linear/``
+... ``source/06-capstone/``, each with that unit's notebook only. The number first, so that the
+assignments sort in course order wherever nbgrader lists them; then the unit's name, which is what
+students type to check a unit. A later unit's grading takes the earlier units it imports from the
+same student's earlier assignments (:mod:`autograder.notebooks.earlier`).
 """
 
 from __future__ import annotations
@@ -55,21 +61,34 @@ c.Execute.timeout = {CELL_TIMEOUT_S}
 
 
 def init_course(course: Path, *, course_id: str = DEFAULT_COURSE_ID, assignment: str = DEFAULT_ASSIGNMENT,
-                db_url: str | None = None, units: list[str] | None = None, force: bool = False) -> list[Path]:
-    """Writes the course; returns the files written."""
+                db_url: str | None = None, units: list[str] | None = None, force: bool = False,
+                per_unit: bool = False) -> list[Path]:
+    """Writes the course; returns the files written.
+
+    ``per_unit``: one assignment per unit (named by :func:`.earlier.assignment_names`) instead of
+    the one ``assignment`` holding every unit."""
+    from .earlier import assignment_names, unit_of_module
+
     unknown = sorted(set(units or ()) - set(UNITS))
     if unknown:
         raise CourseError(f"unknown unit {unknown[0]!r}; units: {', '.join(UNITS)}")
     course = Path(course).resolve()
-    source = course / "source" / assignment
     config = course / "nbgrader_config.py"
-    if not force and (config.exists() or source.exists()):
+    notebooks = course_notebooks(solutions_dir(), student=False, units=units)
+    if per_unit:
+        names = assignment_names()  # 03_losses.ipynb -> source/03-losses/
+        folders = {name: course / "source" / names[unit_of_module(name.removesuffix(".ipynb").split("_", 1)[1])]
+                   for name in notebooks}
+    else:
+        folders = {name: course / "source" / assignment for name in notebooks}
+    if not force and (config.exists() or any(folder.exists() for folder in folders.values())):
         raise CourseError(f"{course} already holds an nbgrader course (use --force to regenerate its notebooks)")
     db_url = check_database_url(db_url or f"sqlite:///{course / 'gradebook.db'}")
-    source.mkdir(parents=True, exist_ok=True)
+    config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(config_text(course_id, db_url), encoding="utf-8")
     written = [config]
-    for name, text in course_notebooks(solutions_dir(), student=False, units=units).items():
-        (source / name).write_text(text, encoding="utf-8")
-        written.append(source / name)
+    for name, text in notebooks.items():
+        folders[name].mkdir(parents=True, exist_ok=True)
+        (folders[name] / name).write_text(text, encoding="utf-8")
+        written.append(folders[name] / name)
     return written
