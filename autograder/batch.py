@@ -51,6 +51,7 @@ from typing import Iterator, Sequence, TextIO
 
 from . import __version__
 from .checks import Check
+from .eta import format_left, seconds_left
 from .executors import (
     Executor,
     ExecutorError,
@@ -562,23 +563,45 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 
 class Progress:
-    """A one-line progress bar on a terminal (rate and time left), periodic lines elsewhere."""
+    """A one-line progress bar on a terminal (rate and time left), periodic lines elsewhere.
 
-    def __init__(self, total: int, stream: TextIO | None = None):
+    The time left is :func:`autograder.eta.seconds_left`: from the probing seconds of the students
+    finished so far (:meth:`record`) and the throughput since the workers began, so that students
+    who hang (each hanging check costs its timeout) are weighed, and the run's one-off start
+    (pool, reference) is not spread over every remaining student. The batch sets ``workers`` (how
+    many students run side by side) and ``timeout_s`` (the per-check timeout) before grading.
+    """
+
+    def __init__(self, total: int, stream: TextIO | None = None, *, workers: int = 1, timeout_s: float = 2.0):
         self.total, self.done = total, 0
         self.stream = stream or sys.stderr
         self.started = time.perf_counter()
         self.interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._last_decile = -1
+        self.workers, self.timeout_s = workers, timeout_s
+        self.costs: list[float] = []
+        self._workers_began: float | None = None
+
+    def record(self, seconds: float) -> None:
+        """A student finished whose probing took ``seconds`` on a worker (call before :meth:`advance`)."""
+        now = time.perf_counter()
+        if self._workers_began is None:
+            self._workers_began = now - seconds
+        self.costs.append(seconds)
+
+    def seconds_left(self) -> float | None:
+        busy = time.perf_counter() - self._workers_began if self._workers_began is not None else None
+        return seconds_left(self.costs, self.total - self.done, self.workers,
+                            timeout_s=self.timeout_s, busy_seconds=busy)
 
     def advance(self) -> None:
         self.done += 1
         elapsed = time.perf_counter() - self.started
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else 0.0
         width = 30
         filled = int(width * self.done / max(self.total, 1))
-        line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}  {rate:.1f}/s  ~{left:.0f} s left"
+        line = (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}  {rate:.1f}/s  "
+                f"{format_left(self.seconds_left())}")
         if self.interactive:
             self.stream.write("\r" + line + ("\n" if self.done == self.total else ""))
             self.stream.flush()
@@ -680,6 +703,7 @@ def _grade_batch_locked(root, out, reference, executor, parts, redo, only, optio
             else:
                 todo.append(student)
         progress = progress or Progress(len(todo))
+        progress.timeout_s = options.timeout_override_s or options.limits.timeout_s
         check_ids = tuple(check.id for check in checks)
         hidden = reference.folders_to_hide()
         remaining, alone = list(todo), False
@@ -745,6 +769,7 @@ def _grade_in_pool(todo, checks, check_ids, hidden, out, executor, reference, op
     cluster); returns the students whose worker died (WorkerLost), in ``todo``'s order."""
     lost = set()
     with executor.session() as session:
+        progress.workers = max(1, executor.workers)  # a cluster's size is known once connected
         try:
             pending = {
                 session.submit(ProbeJob(student.folder, check_ids, options, hidden, student.student)): student
@@ -753,10 +778,11 @@ def _grade_in_pool(todo, checks, check_ids, hidden, out, executor, reference, op
             for future in session.as_completed(list(pending)):
                 student = pending.pop(future)
                 try:
-                    _finish_student(student, future, checks, out, reference, summary, grader)
+                    probing = _finish_student(student, future, checks, out, reference, summary, grader)
                 except WorkerLost:
                     lost.add(student.student)  # a local pool loses every unfinished job at once
                     continue
+                progress.record(probing)
                 progress.advance()
         except KeyboardInterrupt:
             _abandon(session)
@@ -778,9 +804,14 @@ def _abandon(session) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _finish_student(student, future: ProbeFuture, checks, out, reference, summary, grader="") -> None:
+def _finish_student(student, future: ProbeFuture, checks, out, reference, summary, grader="") -> float:
+    """Judges and writes one student's row; returns the seconds its probing took on the worker
+    (the time left is estimated from those: judging here overlaps the workers' probing, and the
+    first judging computes the reference, a one-off)."""
+    probing = 0.0
     try:
         outcomes, seconds = future.result()
+        probing = seconds
         judged_at = time.perf_counter()
         report = judge_submission(student.folder, checks, outcomes, reference=reference)
         seconds += time.perf_counter() - judged_at
@@ -798,6 +829,7 @@ def _finish_student(student, future: ProbeFuture, checks, out, reference, summar
     _write_student(out, student, report, grader)
     summary.graded.append(student.student)
     summary.seconds[student.student] = seconds
+    return probing
 
 
 def describe_summary(summary: BatchSummary, jobs: int) -> str:
