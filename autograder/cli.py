@@ -36,7 +36,8 @@ from .render import render_report, use_colour
 from .sandbox import Limits
 from .notebooks.build import LessonError
 from .stubs import StubError, stale_assignments, write_assignments
-from .units import UNITS, UnknownSelection
+from .released import ManifestError, released_units
+from .units import UNITS, UnknownSelection, select_checks
 
 USAGE_ERROR = 2
 #: Ctrl-C during grade-batch (128 + SIGINT, as a shell reports it)
@@ -62,12 +63,34 @@ def cmd_check(args: argparse.Namespace) -> int:
             )
         if submission != Path.cwd().resolve() / "assignments":
             print(f"grading {submission}")
-    report = api.grade(submission, parts=args.parts, options=_options(args))
+    report = api.grade(submission, parts=_released_parts(args.parts), options=_options(args))
     render_report(report, colour=use_colour(sys.stdout) if args.color == "auto" else args.color == "always")
     if args.plots:
         for path in write_curve_plots(report, Path(args.plots)):
             print(f"plot written: {path}")
     return 0
+
+
+def _released_parts(parts: list[str]) -> list[str]:
+    """What ``check`` grades in a weekly release (``autograder/released_units.json``,
+    :mod:`autograder.released`): without PART, the units the release holds, said in one line; a
+    PART of a unit it does not hold is a usage error (its fixtures are not there, and its files
+    come with a later release). Elsewhere (the repository, a full release): ``parts`` as given."""
+    try:
+        units = released_units()
+    except ManifestError as error:
+        raise UsageError(str(error)) from None
+    if units is None or set(UNITS) <= set(units):
+        return list(parts)
+    if not parts:
+        print(f"this release holds units: {', '.join(units)}")
+        return list(units)
+    asked = {check.unit for check in select_checks(list(parts))}
+    outside = [unit for unit in UNITS if unit in asked and unit not in units]
+    if outside:
+        raise UsageError(f"{', '.join(outside)}: not in this release, which holds units: {', '.join(units)} "
+                         "(a later release of the course brings the others)")
+    return list(parts)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

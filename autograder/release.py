@@ -45,12 +45,13 @@ from .fixtures import (
 )
 from .grading import SolutionsReference
 from .paths import REPOSITORY
+from .released import MANIFEST, write_manifest
 from .stubs import BEGIN, END, expected_assignments, make_stub, solution_regions
 from .units import all_checks
 
 PACKAGE = "autograder"
 #: What the release's grader leaves out of this repository's package (paths relative to it).
-LEFT_OUT = ("units/hidden", "units/instructor", "release.py", PACKAGE_FIXTURES.name)
+LEFT_OUT = ("units/hidden", "units/instructor", "release.py", PACKAGE_FIXTURES.name, MANIFEST.name)
 #: Packages of the grader that must never be in a release, whatever file of them (relative to it).
 SECRET_PACKAGES = {"units/hidden/": "a hidden-check module", "units/instructor/": "an instructor-only module"}
 #: Top-level entries that a release writes; ``--force`` keeps anything named ``.git`` besides.
@@ -164,6 +165,7 @@ def build_release(out: Path, *, force: bool = False, repository: Path = REPOSITO
             _write(staging / "assignments" / relative, data)
         notebooks = sum(1 for relative in files if relative.suffix == ".ipynb")
         _copy_package(repository / PACKAGE, staging / PACKAGE)
+        write_manifest(staging / PACKAGE, chosen)  # what `autograder check` grades there
         fixtures = write_fixtures(
             staging / PACKAGE / PACKAGE_FIXTURES.name, checks, SolutionsReference(solutions)
         )
@@ -286,7 +288,7 @@ cells need the `pip install -e .` above.
 From this folder:
 
 ```bash
-autograder check                          # every unit
+autograder check                          # every unit of this release
 autograder check linear                   # one unit
 autograder check linear.predict           # one part (or just: autograder check predict)
 autograder check linear.fit --plots plots/    # also draw the loss curves the checks kept
