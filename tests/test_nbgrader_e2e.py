@@ -125,3 +125,66 @@ def test_the_batch_grader_reads_the_same_nbgrader_course(graded_course, tmp_path
         batch = {row["student"]: float(row["total"]) for row in csv.DictReader(table)}
     assert batch == scores
     shutil.rmtree(out)
+
+
+# --- the kernel cannot forge a grade (issue 12) -----------------------------------------------------
+
+#: An answer cell that, run in a kernel, overwrites the saved notebook with the source notebook
+#: (solutions in place) and replaces grade_part so that every test cell prints a point. In the
+#: sandbox the same lines run at import and reach nothing: the source folder is hidden, the saved
+#: notebook is a private copy, and the verdict is taken outside.
+FORGER = '''
+try:
+    import glob, os, shutil
+    for source in glob.glob(os.path.join({course!r}, "source", "*", "01_linear_model.ipynb")):
+        shutil.copyfile(source, os.path.join(os.getcwd(), "01_linear_model.ipynb"))
+    import autograder.notebooks.grade_cell as _cell
+    _cell.grade_part = lambda part, checks="public", folder=None: 1.0
+except Exception:
+    pass
+'''
+
+
+def test_a_kernel_that_rewrites_its_notebook_or_the_grader_earns_nothing(tmp_path):
+    course = tmp_path / "course"
+    subprocess.run([sys.executable, "-m", "autograder", "nbgrader", "init", str(course), "--unit", "linear"],
+                   check=True, capture_output=True)
+    _nbgrader(course, "generate_assignment", ASSIGNMENT)
+    forged = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
+    for _, cell, tag in module_cells(forged, "linear_model"):
+        if tag["chunk"] == "predict":
+            cell["source"] = "".join(cell["source"]) + "\n" + FORGER.format(course=str(course))
+    folder = course / "submitted" / "forger" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text(json.dumps(forged), encoding="utf-8")
+
+    def autograde_score(*options: str) -> float:
+        _nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", *options)
+        _nbgrader(course, "export", "--to", str(course / "grades.csv"))
+        with open(course / "grades.csv", newline="", encoding="utf-8") as table:
+            return {row["student_id"]: float(row["score"]) for row in csv.DictReader(table)}["forger"]
+
+    assert autograde_score() == 0
+    graded = json.loads((course / "autograded" / "forger" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
+    values = ["".join(output["data"]["text/plain"]) for cell in graded["cells"] for output in cell.get("outputs", [])
+              if output["output_type"] == "execute_result"]
+    assert values and set(values) == {"0.0"}
+    # The control: with nbgrader's kernel execution the same notebook forges its grade, so the
+    # attack is real and it is the trusted autograde that stops it.
+    kernel = ("--Autograde.autograde_preprocessors=['nbgrader.preprocessors.Execute',"
+              "'nbgrader.preprocessors.SaveAutoGrades']")
+    assert autograde_score(kernel) > 0
+
+
+def test_trusted_autograde_shows_each_part_its_report_and_runs_no_kernel(graded_course):
+    course, _ = graded_course
+    notebook = json.loads((course / "autograded" / "partial" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
+    test_cells = [cell for cell in notebook["cells"] if "grade_part(" in "".join(cell["source"])]
+    assert len(test_cells) == len(UNITS["linear"].parts)
+    for cell in test_cells:
+        text = "".join("".join(output.get("text", "")) for output in cell["outputs"] if output["output_type"] == "stream")
+        part = "".join(cell["source"]).split('grade_part("')[1].split('"')[0]
+        assert part in text and "Total:" in text
+        assert sum(output["output_type"] == "execute_result" for output in cell["outputs"]) == 1
+    # Students' own cells are not run: no outputs apart from the test cells.
+    assert all(not cell.get("outputs") for cell in notebook["cells"] if cell not in test_cells)
