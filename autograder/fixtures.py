@@ -23,7 +23,9 @@ in the repository as here).
 
 The values are public: they are what the public checks' feedback shows anyway (expected values,
 worst elements), and the wrong answers are those of named mistakes on public inputs, so a student
-may read the file. Hidden checks never have fixtures.
+may read the file. Hidden checks never have fixtures, and neither do the fresh inputs on which the
+repository also grades public checks (:mod:`autograder.evidence.fresh`): the file holds the public
+cases' outputs only, and a check's fingerprint ignores its fresh twin.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import numpy as np
 
 from .checks import Check, Outputs, Visibility
 from .diagnosis import SAME_AS_EXPECTED, InstructorAnswer, KnownMistake
+from .evidence import fresh
 from .sandbox import wire
 
 FORMAT = 2  # 2: with the wrong answers of instructor-only known mistakes
@@ -59,6 +62,10 @@ _JUDGE_ONLY = frozenset(
     {"description", "points", "visibility", "timeout_s", "depends_on", "forbidden_calls", "known_mistakes",
      "tolerance"}
 )
+
+#: Attributes a check has only where the hidden package is (its twin on fresh inputs,
+#: :mod:`autograder.evidence.fresh`): a release's checks lack them, and fixtures never hold their outputs.
+_NOT_PUBLIC = frozenset({fresh.TWIN})
 
 
 class FixtureError(ValueError):
@@ -78,7 +85,8 @@ def check_fingerprint(check: Check) -> str:
     the fixtures valid. It is the same on every Python version that reads the same source.
     """
     digest = hashlib.sha256(f"{FORMAT}|{type(check).__module__}.{type(check).__qualname__}|{check.id}".encode())
-    attributes = {name: value for name, value in vars(check).items() if name not in _JUDGE_ONLY and name != "id"}
+    attributes = {name: value for name, value in vars(check).items()
+                  if name not in _JUDGE_ONLY and name not in _NOT_PUBLIC and name != "id"}
     _feed(digest, attributes, set())
     return digest.hexdigest()
 
@@ -186,7 +194,8 @@ def write_fixtures(path: Path, checks: Sequence[Check], reference) -> FixtureSum
         )
     }
     for check in selected:
-        for key, value in outputs[check.id].items():
+        # Only the public cases' outputs: the fresh inputs' must stay out of the release (evidence/fresh.py).
+        for key, value in fresh.public_part(outputs[check.id]).items():
             message[f"{check.id}|{key}"] = value
         for key, value in wrong_answers(check, outputs[check.id]).items():
             message[f"{check.id}|{MISTAKE_PREFIX}{key}"] = value

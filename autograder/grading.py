@@ -7,6 +7,10 @@ Phases, in this order on purpose:
    in a trusted child of its own, so the parent never imports reference modules and no student
    child is ever forked from a process that holds reference values;
 3. the trusted parent judges each check from raw numbers.
+
+Every public reference check is probed and judged on its fresh inputs too, where the grader has
+them (``autograder.evidence.fresh``): with the reference solutions, replaying the release's
+fixtures earns nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Mapping, Protocol, Sequence
 from . import speed
 from .checks import Check, Outputs, Verdict, Visibility
 from .diagnosis import quietly
+from .evidence import fresh
 from .results import CheckResult, Report, ResultStatus, redact
 from .sandbox import (
     Bans,
@@ -85,7 +90,7 @@ class SolutionsReference:
             flat: dict[str, object] = {}
             for index, check in enumerate(checks):
                 try:
-                    for key, value in check.probe(impl).items():
+                    for key, value in fresh.probe(check, impl).items():
                         flat[f"{index}|{key}"] = value
                 except BaseException as error:  # a broken reference must not stop the run
                     flat[f"{index}!"] = f"{type(error).__name__}: {error}"
@@ -208,7 +213,9 @@ def _skip_what_is_too_slow(
 
 
 def _probe_task(check: Check, impl: Implementation):
-    return lambda: check.probe(impl)
+    # With its fresh inputs where the grader has them (evidence/fresh.py): the public ones alone
+    # could be answered from the release's fixtures.
+    return lambda: fresh.probe(check, impl)
 
 
 def judge_submission(
@@ -358,7 +365,7 @@ def _result(check: Check, outcome: ChildOutcome, reference: Outputs | str | None
         return CheckResult(status=ResultStatus.ERROR, score=0.0, message=f"grader error: {reference}", **base)
     try:
         with quietly():
-            verdict = check.judge(outcome.outputs, reference)
+            verdict = fresh.judge(check, outcome.outputs, reference)
     except Exception as error:  # malformed numbers from the student must not stop the run
         verdict = Verdict(False, f"the result could not be graded ({type(error).__name__}: {error})")
     return CheckResult(

@@ -11,8 +11,12 @@ from .cases import (
     Case,
     as_number_array,
     call_recording_warnings,
+    case_builder,
+    case_rng,
     expect_tuple,
     fresh_copy,
+    redrawing,
+    redrawn,
 )
 from .convergence import ConvergenceCheck
 from .gradient import GradientCheck, GradientProblem
@@ -30,6 +34,10 @@ __all__ = [
     "ReferenceCheck",
     "as_number_array",
     "call_recording_warnings",
+    "case_builder",
+    "case_rng",
     "expect_tuple",
     "fresh_copy",
+    "redrawing",
+    "redrawn",
 ]

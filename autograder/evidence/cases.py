@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -23,6 +25,76 @@ class Case:
     label: str
     inputs: Mapping[str, Any]
     batch_size: int | None = None
+
+
+# ----------------------------------------------------------------------------- drawing inputs again
+
+
+#: The salt of a redraw in progress (see :func:`redrawn`); None while the public inputs are built.
+_SALT: int | None = None
+#: Where a built value keeps how it was built (its builder and arguments), for :func:`redrawn`.
+_RECIPE = "_case_recipe"
+
+
+def case_rng(seed: int | list[int]) -> np.random.Generator:
+    """The generator a case builder draws its inputs from: ``np.random.default_rng(seed)``, except
+    during a redraw (:func:`redrawn`), where the salt is mixed into the seed. So the same builder
+    gives the public inputs from its seed as before, and other inputs of the same kind and shape
+    (same distribution, same deliberate edge cases) from the same seed and a salt."""
+    if _SALT is None:
+        return np.random.default_rng(seed)
+    return np.random.default_rng([_SALT, *np.atleast_1d(np.asarray(seed, dtype=np.int64)).tolist()])
+
+
+def redrawing() -> bool:
+    """True while a builder runs again for fresh inputs (:func:`redrawn`). A builder whose inputs
+    are all given settings (a schedule's base learning rate, a number of samples) draws one of them
+    from ``case_rng`` then, so that its fresh case differs too; otherwise it is left as given."""
+    return _SALT is not None
+
+
+def case_builder(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a function that builds a check's inputs (a :class:`Case`, or an object a case holds,
+    such as an optimizer's problem) from ``case_rng``: what it returns remembers the call, so that
+    :func:`redrawn` can run it again with salted seeds."""
+
+    @functools.wraps(function)
+    def build(*args, **kwargs):
+        built = function(*args, **kwargs)
+        try:
+            object.__setattr__(built, _RECIPE, (function, args, kwargs))
+        except (AttributeError, TypeError):  # a list or a plain value: its items carry their own recipes
+            pass
+        return built
+
+    return build
+
+
+@contextlib.contextmanager
+def _salted(salt: int) -> Iterator[None]:
+    global _SALT
+    outer, _SALT = _SALT, int(salt)
+    try:
+        yield
+    finally:
+        _SALT = outer
+
+
+def redrawn(value: Any, salt: int) -> Any:
+    """``value`` built again by its builders (:func:`case_builder`) with ``salt`` mixed into every
+    seed they draw from: arguments that were built themselves (a loss case made from a model case,
+    a trajectory case from a problem) are redrawn first; anything else (a fixed array, a setting) is
+    kept. Deterministic: the same salt gives the same inputs, bit for bit."""
+    recipe = getattr(value, _RECIPE, None) if not isinstance(value, (np.ndarray, np.generic)) else None
+    if recipe is not None:
+        function, args, kwargs = recipe
+        with _salted(salt):
+            return function(*redrawn(args, salt), **redrawn(kwargs, salt))
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(redrawn(item, salt) for item in value)
+    if isinstance(value, dict):
+        return {key: redrawn(item, salt) for key, item in value.items()}
+    return value
 
 
 def fresh_copy(inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,8 @@ A unit's public checks are declared in ``units/<unit>.py``, its hidden checks ap
 ``units/hidden/<unit>.py`` (``CHECKS``), so that the student release can leave the hidden ones out
 (docs/release.md). :func:`with_hidden_checks` puts them together: each part's public checks, then
 its hidden ones. Where the hidden package is absent (a student release), units have public checks only.
+Where it is present, its salt also gives every public reference check a twin on fresh inputs
+(:mod:`autograder.evidence.fresh`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import importlib
 from dataclasses import replace
 
 from ..checks import Check, Visibility
+from ..evidence.fresh import give_fresh_inputs
 from . import capstone, linear, losses, mlp, optimizers, techniques
 from .unit import Unit
 
@@ -44,10 +47,23 @@ def with_hidden_checks(unit: Unit) -> Unit:
     return replace(unit, checks=tuple(ordered))
 
 
+def fresh_input_salt() -> int | None:
+    """The hidden package's salt for fresh inputs (:mod:`autograder.evidence.fresh`); None in a release."""
+    try:
+        hidden = importlib.import_module(HIDDEN_PACKAGE)
+    except ModuleNotFoundError as error:
+        if error.name == HIDDEN_PACKAGE:
+            return None
+        raise
+    return getattr(hidden, "FRESH_INPUT_SALT", None)
+
+
 UNITS: dict[str, Unit] = {
     unit.name: with_hidden_checks(unit)
     for unit in (linear.UNIT, mlp.UNIT, losses.UNIT, optimizers.UNIT, techniques.UNIT, capstone.UNIT)
 }
+if (_salt := fresh_input_salt()) is not None:
+    give_fresh_inputs((check for unit in UNITS.values() for check in unit.checks), _salt)
 
 
 class UnknownSelection(ValueError):

@@ -55,6 +55,8 @@ from ..evidence import (
     PropertyCheck,
     ReferenceCheck,
     as_number_array,
+    case_builder,
+    case_rng,
     expect_tuple,
 )
 from ..sandbox import Implementation, ProbeError
@@ -273,8 +275,9 @@ def _assess_batches(facts, x) -> Verdict:
 # ============================================================================ evaluation
 
 
+@case_builder
 def _accuracy_case(seed: int, n: int, classes: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     logits = rng.standard_normal((n, classes))
     labels = rng.integers(0, classes, n)
     labels[: n // 2] = logits[: n // 2].argmax(axis=1)  # some right, some wrong

@@ -34,6 +34,8 @@ from ..evidence import (
     PropertyCheck,
     ReferenceCheck,
     as_number_array,
+    case_builder,
+    case_rng,
     expect_tuple,
 )
 from ..sandbox import ProbeError
@@ -50,8 +52,9 @@ def _function(impl, name: str):
 # ----------------------------------------------------------------------------- inputs
 
 
+@case_builder
 def _model_case(seed: int, n: int, d: int, k: int, scale: float = 1.0) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     X = scale * rng.standard_normal((n, d))
     W = rng.standard_normal((d, k))
     b = rng.standard_normal(k)
@@ -64,21 +67,24 @@ PUBLIC_SHAPES = [(5, 3, 2), (8, 1, 1), (6, 4, 4), (1, 4, 3)]
 PUBLIC_CASES = [_model_case(100 + i, *shape) for i, shape in enumerate(PUBLIC_SHAPES)]
 
 
+@case_builder
 def _loss_case(case: Case) -> Case:
-    rng = np.random.default_rng(int(case.inputs["X"].shape[0]) * 7919 + case.inputs["Y"].shape[1])
+    rng = case_rng(int(case.inputs["X"].shape[0]) * 7919 + case.inputs["Y"].shape[1])
     Y = case.inputs["Y"]
     return Case(case.label, {"Y_hat": Y + rng.standard_normal(Y.shape), "Y": Y}, case.batch_size)
 
 
+@case_builder
 def _extreme_loss_case() -> Case:
-    rng = np.random.default_rng(321)
+    rng = case_rng(321)
     Y = 1e160 * (1.0 + rng.random((4, 2)))
     Y_hat = Y + 1e150 * rng.standard_normal((4, 2))
     return Case("values near 1e160 that differ by about 1e150", {"Y_hat": Y_hat, "Y": Y}, 4)
 
 
+@case_builder
 def _step_case(seed: int, d: int, k: int, lr: float) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     inputs = {
         "W": rng.standard_normal((d, k)),
         "b": rng.standard_normal(k),
@@ -89,16 +95,18 @@ def _step_case(seed: int, d: int, k: int, lr: float) -> Case:
     return Case(f"D={d}, K={k}, lr={lr}", inputs)
 
 
+@case_builder
 def _stack_case(seed: int, sizes: tuple[int, ...]) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     weights = [rng.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     biases = [rng.standard_normal(b) for b in sizes[1:]]
     label = " -> ".join(str(s) for s in sizes)
     return Case(f"layers {label}", {"weights": weights, "biases": biases, "X": rng.standard_normal((6, sizes[0]))})
 
 
+@case_builder
 def _fit_case(seed: int, n: int, d: int, k: int, lr: float, steps: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     X = rng.standard_normal((n, d))
     Y = X @ rng.standard_normal((d, k)) + rng.standard_normal(k) + 0.1 * rng.standard_normal((n, k))
     return Case(f"N={n}, D={d}, K={k}, lr={lr}, {steps} steps", {"X": X, "Y": Y, "lr": lr, "steps": steps}, n)

@@ -47,6 +47,8 @@ from ..evidence import (
     PropertyCheck,
     ReferenceCheck,
     as_number_array,
+    case_builder,
+    case_rng,
 )
 from ..sandbox import ProbeError
 from ..tolerance import DEFAULT, allclose, compare
@@ -364,8 +366,9 @@ def _residuals(rng: np.random.Generator, shape, *, scale: float, avoid: tuple[fl
     return np.where(r < 0, -size, size)
 
 
+@case_builder
 def _regression_case(seed: int, n: int, d: int, *, delta=None, scale=1.0, avoid=()) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     Y = rng.standard_normal((n, d))
     inputs = {"Y_hat": Y + _residuals(rng, (n, d), scale=scale, avoid=avoid), "Y": Y}
     if delta is not None:
@@ -373,9 +376,10 @@ def _regression_case(seed: int, n: int, d: int, *, delta=None, scale=1.0, avoid=
     return Case(_shape_label(n, d, delta=delta), inputs, batch_size=n)
 
 
+@case_builder
 def _tied_case(seed: int, n: int, d: int) -> Case:
     """About a third of the predictions equal their target exactly (residual 0)."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     Y = rng.standard_normal((n, d))
     Y_hat = Y + rng.standard_normal((n, d))
     ties = rng.random((n, d)) < 0.35
@@ -384,11 +388,12 @@ def _tied_case(seed: int, n: int, d: int) -> Case:
     return Case(f"N={n}, D={d}, some Y_hat equal to Y", {"Y_hat": Y_hat, "Y": Y}, batch_size=n)
 
 
+@case_builder
 def _classification_case(
     seed: int, n: int, c: int, *, targets: str = "labels", label_smoothing=None, scale: float = 2.0
 ) -> Case:
     """targets: ``labels`` (N,) integers, ``one_hot`` (N, C) rows, ``soft`` (N, C) probability rows."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     Z = scale * rng.standard_normal((n, c))
     labels = rng.integers(0, c, n)
     Y = {"labels": labels, "one_hot": np.eye(c)[labels], "soft": rng.dirichlet(np.ones(c), n)}[targets]
@@ -399,13 +404,14 @@ def _classification_case(
     return Case(label + ("" if targets == "labels" else f", {targets.replace('_', '-')} targets"), inputs, n)
 
 
+@case_builder
 def _large_gap_case(seed: int, n: int, c: int, gap: float) -> Case:
     """Integer labels; logits of +gap, 0 and -gap, so that gaps of ``gap`` and ``2 * gap`` meet in a
     row: np.exp(gap) overflows without the max shift, and a class far below the best gets
     probability 0. Every row holds +gap in some class other than its label (so a batch's maximum is
     every row's maximum), and the true class sits within 3 of the top (its probability is not
     tiny: that is ``_far_below_case``'s concept). Z (N, C), Y (N,)."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     labels = rng.integers(0, c, n)
     Z = gap * rng.choice([0.0, -1.0], (n, c))
     top = (labels + rng.integers(1, c, n)) % c  # a class other than the label
@@ -415,10 +421,11 @@ def _large_gap_case(seed: int, n: int, c: int, gap: float) -> Case:
                 {"Z": Z, "Y": labels}, n)
 
 
+@case_builder
 def _far_below_case(seed: int, n: int, c: int, gap: float = 1000.0) -> Case:
     """Integer labels whose logit is ``gap`` below the others of its row (ordinary logits): its
     probability underflows to 0, while its log is about -gap. Z (N, C), Y (N,)."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     labels = rng.integers(0, c, n)
     Z = rng.standard_normal((n, c))
     Z[np.arange(n), labels] -= gap
@@ -431,10 +438,11 @@ def _far_below_case(seed: int, n: int, c: int, gap: float = 1000.0) -> Case:
 ROW_LEVELS = (-100.0, 700.0)
 
 
+@case_builder
 def _row_levels_case(seed: int, n: int, c: int) -> Case:
     """Integer labels; each row is ordinary logits (|z| <= 3) plus its own level in ROW_LEVELS
     (the first row at the top level, the second at the bottom one). Z (N, C), Y (N,)."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     low, high = ROW_LEVELS
     levels = rng.uniform(low, high, n)
     levels[:2] = high, low
@@ -444,18 +452,20 @@ def _row_levels_case(seed: int, n: int, c: int) -> Case:
                 {"Z": Z, "Y": labels}, n)
 
 
+@case_builder
 def _binary_case(seed: int, n: int, d: int, *, soft: bool = False, size: float | None = None) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     Z = 2.0 * rng.standard_normal((n, d)) if size is None else size * rng.choice([-1.0, 1.0], (n, d))
     Y = rng.random((n, d)) if soft else (rng.random((n, d)) < 0.5).astype(np.float64)
     label = ("" if size is None else f"logits of +-{size:g}, ") + _shape_label(n, d)
     return Case(label + (", probability targets" if soft else ""), {"Z": Z, "Y": Y}, n)
 
 
+@case_builder
 def _gaussian_case(
     seed: int, n: int, d: int, *, learned: bool = True, full=None, eps=None, var_range=(0.2, 3.0), below_eps=False
 ) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     mu = rng.standard_normal((n, d))
     inputs: dict[str, Any] = {"mu": mu, "Y": mu + 1.5 * rng.standard_normal((n, d))}
     if learned:

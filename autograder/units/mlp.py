@@ -56,6 +56,8 @@ from ..evidence import (
     PropertyCheck,
     ReferenceCheck,
     as_number_array,
+    case_builder,
+    case_rng,
 )
 from ..sandbox import ProbeError
 from ..tolerance import allclose, compare
@@ -93,8 +95,9 @@ def _array_list(value: Any, what: str) -> list[np.ndarray]:
 # ============================================================================ inputs
 
 
+@case_builder
 def _linear_case(seed: int, n: int, d_in: int, d_out: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     inputs = {
         "X": rng.standard_normal((n, d_in)),
         "W": rng.standard_normal((d_in, d_out)),
@@ -109,8 +112,9 @@ LINEAR_PUBLIC = [_linear_case(400 + i, *s) for i, s in enumerate([(5, 3, 2), (1,
 LINEAR_SQUARE = [_linear_case(420, 6, 4, 4)]
 
 
+@case_builder
 def _activation_case(seed: int, n: int, d: int, *, away_from_zero: bool = False, **extra) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     X = 2.0 * rng.standard_normal((n, d))
     if away_from_zero:  # keep finite differences off the kink at 0
         X = np.sign(X) * (0.1 + np.abs(X))
@@ -123,14 +127,16 @@ ACTIVATION_SHAPES = [(5, 4), (1, 7), (33, 3), (256, 10)]
 EXTREME_ROW = np.array([-1000.0, -710.0, -30.0, -1.5, 0.0, 1.5, 30.0, 710.0, 1000.0])
 
 
+@case_builder
 def _extreme_case(seed: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     X = np.stack([EXTREME_ROW, -EXTREME_ROW[::-1] * 0.5, EXTREME_ROW[::-1]])
     return Case("inputs between -1000 and 1000", {"X": X, "dY": rng.standard_normal(X.shape)}, batch_size=3)
 
 
+@case_builder
 def _softmax_extreme_case(seed: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     X = np.array([
         [1000.0, 999.0, 0.0, -1000.0],
         [-1000.0, -1000.0, -999.5, -1001.0],
@@ -927,8 +933,9 @@ class _HalfSquare:
 SEQUENCE = ("affine", "square", "affine", "affine")
 
 
+@case_builder
 def _sequence_case(seed: int, n: int, d: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     weights = [0.8 * rng.standard_normal((d, d)) for kind in SEQUENCE if kind == "affine"]
     biases = [0.5 * rng.standard_normal(d) for kind in SEQUENCE if kind == "affine"]
     inputs = {"X": rng.standard_normal((n, d)), "dY": rng.standard_normal((n, d)), "weights": weights,
@@ -1121,8 +1128,9 @@ def _assess_chain(facts, x) -> Verdict:
 # ============================================================================ MLP
 
 
+@case_builder
 def _network_case(seed: int, sizes: tuple[int, ...], activation: str, n: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     weights = [rng.standard_normal((a, b)) / math.sqrt(a) for a, b in zip(sizes[:-1], sizes[1:])]
     biases = [0.3 * rng.standard_normal(b) for b in sizes[1:]]
     inputs = {"sizes": list(sizes), "activation": activation, "X": rng.standard_normal((n, sizes[0])),
@@ -1232,8 +1240,9 @@ def _assess_structure(facts, x) -> Verdict:
 # ============================================================================ Residual
 
 
+@case_builder
 def _residual_case(seed: int, n: int, d: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     inputs = {"X": rng.standard_normal((n, d)), "dY": rng.standard_normal((n, d)),
               "W": 0.7 * rng.standard_normal((d, d)), "b": 0.5 * rng.standard_normal(d)}
     return Case(f"N={n}, D={d}, f = tanh(X @ W + b)", inputs, batch_size=n)
@@ -1313,8 +1322,9 @@ def _assess_residual_contract(facts, x) -> Verdict:
 # ============================================================================ exercise: a stack of linear layers
 
 
+@case_builder
 def _stack_case(seed: int, sizes: tuple[int, ...], n: int = 6) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     weights = [rng.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     biases = [rng.standard_normal(b) for b in sizes[1:]]
     label = "Sequential of Linear layers " + " -> ".join(str(s) for s in sizes)

@@ -48,6 +48,9 @@ from ..evidence import (
     PropertyCheck,
     ReferenceCheck,
     as_number_array,
+    case_builder,
+    case_rng,
+    redrawing,
 )
 from ..tolerance import DEFAULT, ITERATIVE, compare, element_bounds
 from .unit import Unit
@@ -99,22 +102,28 @@ class Problem:
         return np.linalg.solve(self.A, self.c)
 
 
+@case_builder
 def quadratic(seed: int, condition: float, dim: int = 2) -> Problem:
     """0.5 x^T A x - c^T x with A = Q diag(1 .. condition) Q^T (a rotated narrow valley)."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
     A = Q @ np.diag(np.geomspace(1.0, condition, dim)) @ Q.T
     return Problem(f"quadratic (condition {condition:g}, seed {seed})", "quadratic",
                    (rng.uniform(-3.0, 3.0, dim),), A=A, c=rng.standard_normal(dim))
 
 
+@case_builder
 def rosenbrock(seed: int | None) -> Problem:
-    start = np.array([-1.2, 1.0]) if seed is None else np.random.default_rng(seed).uniform([-1.5, 0.5], [-0.8, 1.5])
+    if seed is None and not redrawing():  # the classic start; fresh inputs (evidence/fresh.py) draw one
+        start = np.array([-1.2, 1.0])
+    else:
+        start = case_rng(0 if seed is None else seed).uniform([-1.5, 0.5], [-0.8, 1.5])
     return Problem("Rosenbrock from (%.3g, %.3g)" % tuple(start), "rosenbrock", (start,))
 
 
+@case_builder
 def softmax_regression(seed: int, n: int = 32, d: int = 4, k: int = 3) -> Problem:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     X = rng.standard_normal((n, d))
     labels = np.argmax(X @ rng.standard_normal((d, k)) + 0.5 * rng.standard_normal((n, k)), axis=1)
     return Problem(f"softmax regression W ({d}, {k}), b ({k},), seed {seed}", "softmax",
@@ -444,6 +453,7 @@ def same_run(received: np.ndarray, wrong: np.ndarray, first: int) -> bool:
     return compare(received[:end], wrong[:end], ITERATIVE).matches
 
 
+@case_builder
 def _trajectory_case(spec: OptimizerSpec, problem: Problem, options: Mapping[str, Any], steps: int,
                      lr_factors: np.ndarray | None = None, schedule_label: str = "") -> Case:
     """A trajectory case; with ``lr_factors`` (steps,), ``optimizer.lr`` is set to lr * lr_factors[t]
@@ -739,7 +749,10 @@ class _LearningRateHolder:
         self.lr = lr
 
 
+@case_builder
 def _schedule_case(label: str, make: str, kwargs: Mapping[str, Any], base_lr: float, epochs: int) -> Case:
+    if redrawing():  # all settings: fresh inputs (evidence/fresh.py) draw another base learning rate
+        base_lr = float(base_lr * case_rng(epochs).uniform(0.3, 3.0))
     return Case(label, {"make": make, "kwargs": dict(kwargs), "base_lr": base_lr, "epochs": epochs})
 
 

@@ -57,7 +57,10 @@ from ..evidence import (
     PropertyCheck,
     ReferenceCheck,
     as_number_array,
+    case_builder,
+    case_rng,
     expect_tuple,
+    redrawing,
 )
 from ..sandbox import ProbeError
 from ..tolerance import ITERATIVE, allclose, compare
@@ -377,9 +380,10 @@ def _dropout_unchanged_call(impl, x):
 # ============================================================================ batch normalization
 
 
+@case_builder
 def _bn_case(label: str, seed: int, N: int, D: int, *, eps: float = 1e-5, momentum: float = 0.1,
              offsets=None, scales=None, batch_sizes=(8, 5, 16), eval_rows: int = 6) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     loc = rng.normal(0.0, 2.0, D) if offsets is None else np.asarray(offsets, dtype=np.float64)
     scale = rng.uniform(0.5, 3.0, D) if scales is None else np.asarray(scales, dtype=np.float64)
 
@@ -734,8 +738,13 @@ def _curve_case(label: str, curve, patience: int, min_delta: float = 0.0) -> Cas
     return Case(label, {"curve": np.asarray(curve, dtype=np.float64), "patience": patience, "min_delta": min_delta})
 
 
+@case_builder
+def _noisy_curve_case(label: str, seed: int, n: int, patience: int) -> Case:
+    return _curve_case(label, _noisy_curve(seed, n), patience)
+
+
 def _noisy_curve(seed: int, n: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     epochs = np.arange(n)
     return 0.3 + 1.5 * np.exp(-epochs / 6.0) + 0.004 * epochs + 0.02 * rng.standard_normal(n)
 
@@ -1361,8 +1370,9 @@ class _Quadratic:
         return float(0.5 * np.sum(self.a * r * r)), self.a * r
 
 
+@case_builder
 def _wd_case(label: str, seed: int, *, lr: float, weight_decay: float, steps: int) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     return Case(label, {"a": np.array([20.0, 1.0, 0.05]) * rng.uniform(0.8, 1.2, 3), "c": rng.normal(0.0, 2.0, 3),
                         "start": rng.normal(0.0, 1.0, 3), "lr": lr, "weight_decay": weight_decay, "steps": steps})
 
@@ -1423,8 +1433,9 @@ L2_MISTAKES = (
 )
 
 
+@case_builder
 def _l2_case(label: str, seed: int, shapes, weight_decay: float) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     return Case(label, {"params": [rng.standard_normal(shape) for shape in shapes], "weight_decay": weight_decay})
 
 
@@ -1465,8 +1476,9 @@ class _Affine:
         return X @ self.weights + self.bias
 
 
+@case_builder
 def _ensemble_case(label: str, seed: int, N: int, D: int, K: int, M: int, scale: float = 3.0) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     return Case(label, {"X": rng.standard_normal((N, D)), "W": [scale * rng.standard_normal((D, K)) for _ in range(M)],
                         "b": [rng.normal(0.0, 1.0, K) for _ in range(M)]}, batch_size=N)
 
@@ -1618,8 +1630,9 @@ def _ei(mean, variance, best, xi=0.0, mistake=None):
     return np.where(sigma > 0.0, safe * (u * _normal_cdf(u) + explore), np.maximum(gain, 0.0))
 
 
+@case_builder
 def _kernel_case(label, seed, n, m, length_scale, same=False) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     a = rng.uniform(0.0, 1.0, n)
     return Case(label, {"a": a, "b": a.copy() if same else rng.uniform(0.0, 1.0, m), "length_scale": length_scale})
 
@@ -1638,8 +1651,9 @@ KERNEL_MISTAKES = (
 )
 
 
+@case_builder
 def _gp_case(label, seed, n, m, *, length_scale=LENGTH_SCALE, noise=NOISE, duplicate=False) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     z_train = np.sort(rng.uniform(0.0, 1.0, n))
     if duplicate:
         z_train = np.append(z_train, z_train[0])
@@ -1674,8 +1688,9 @@ GP_MISTAKES = (
 )
 
 
+@case_builder
 def _ei_case(label, seed, m, *, xi=0.0, zeros=2) -> Case:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     variance = rng.uniform(0.01, 1.5, m)
     variance[:zeros] = 0.0
     mean = rng.normal(0.0, 1.0, m)
@@ -2024,7 +2039,7 @@ _bn_public = [
              scales=[1.0, 0.1, 2.0]),
 ]
 _early_public = [
-    _curve_case("a noisy U-shaped validation curve, patience 4", _noisy_curve(20, 40), 4),
+    _noisy_curve_case("a noisy U-shaped validation curve, patience 4", 20, 40, 4),
     _curve_case("ties with the best are no improvement, patience 3", [1.0, 0.8, 0.8, 0.8, 0.8, 0.7, 0.6, 0.5], 3),
     _curve_case("rises smaller than min_delta=0.05 after the best, patience 3",
                 [1.0, 0.8, 0.82, 0.83, 0.84, 0.85, 0.7], 3, 0.05),
@@ -2035,6 +2050,13 @@ _early_public = [
     _curve_case("one improvement after a long plateau, patience 5",
                 [1.0, 1.1, 1.2, 1.05, 1.01, 0.99, 1.3, 1.3, 1.3, 1.3, 1.3, 1.3], 5),
 ]
+@case_builder
+def _unshuffled_case(n: int, k: int) -> Case:
+    if redrawing():  # all settings: fresh inputs (evidence/fresh.py) draw another number of samples
+        n = int(n + case_rng([n, k]).integers(1, 2 * k))
+    return Case(f"n={n}, k={k}, shuffle=False", {"n": n, "k": k})
+
+
 _kfold_configs = [(10, 5, True, 40), (11, 3, True, 41), (7, 7, True, 42), (100, 10, True, 43), (5, 2, False, 44),
                   (23, 5, True, 45), (10, 4, False, 46)]
 _mixup_pairs = _mixup_case("x (12, 16), 4 classes; alpha 1.0, 0.4 and 2.0", [(60, 1.0), (61, 0.4), (62, 2.0)], seed=63)
@@ -2164,8 +2186,7 @@ KFOLD_CHECKS = (
                   case=Case("n % k != 0", {"configs": [c for c in _kfold_configs if c[0] % c[1]]}),
                   description="fold sizes differ by at most 1, the first n % k folds one larger (scikit-learn's KFold)"),
     ReferenceCheck("techniques.kfold.unshuffled", points=1, call=_call_unshuffled, known_mistakes=_fold_size_mistakes(),
-                   cases=[Case("n=10, k=3, shuffle=False", {"n": 10, "k": 3}),
-                          Case("n=8, k=4, shuffle=False", {"n": 8, "k": 4})],
+                   cases=[_unshuffled_case(10, 3), _unshuffled_case(8, 4)],
                    description="with shuffle=False the folds are consecutive blocks, exactly as scikit-learn's KFold"),
     PropertyCheck("techniques.kfold.shuffle", points=1, run=_run_shuffle, assess=_assess_shuffle,
                   case=Case("n=40, k=4", {"n": 40, "k": 4, "seed": 47}),
