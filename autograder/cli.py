@@ -5,7 +5,7 @@
     autograder grade-batch ROOT --out DIR [--jobs N | --scheduler ADDR] [--unit U] [--redo] [--student S]
     autograder gradescope-bundle OUT.zip [--unit U] [--solutions PATH] [--hidden-visibility V]
                                                                     a Gradescope autograder zip
-    autograder stubs [--check]                                      regenerate assignments/
+    autograder stubs [--check] [--force]                            regenerate assignments/
     autograder nbgrader init COURSE_DIR [--db URL] [--unit U] [--per-unit]
                                                                     an nbgrader course from solutions/
     autograder list                                                 units, parts and checks
@@ -35,7 +35,7 @@ from .plots import write_curve_plots
 from .render import render_report, use_colour
 from .sandbox import Limits
 from .notebooks.build import LessonError
-from .stubs import StubError, stale_assignments, write_assignments
+from .stubs import EditedAssignments, StubError, stale_assignments, write_assignments
 from .released import ManifestError, released_units
 from .units import UNITS, UnknownSelection, select_checks
 
@@ -170,17 +170,34 @@ def _options(args: argparse.Namespace) -> GradingOptions:
 
 def cmd_stubs(args: argparse.Namespace) -> int:
     solutions, assignments = solutions_dir(), assignments_dir()
+    if not solutions.is_dir():
+        raise UsageError(f"{solutions} does not exist: `autograder stubs` regenerates assignments/ from the "
+                         "reference solutions, in the course repository (a student release has none)")
     if args.check:
         stale = stale_assignments(solutions, assignments)
         if stale:
             print("assignments/ differs from the stubs generated from solutions/: " + ", ".join(stale), file=sys.stderr)
-            print("if you changed solutions/, run `autograder stubs` to regenerate it (it overwrites "
-                  "assignments/: a student's work there would be lost)", file=sys.stderr)
+            print("if you changed solutions/, run `autograder stubs` to regenerate it (files someone edited "
+                  "there are kept unless you pass --force, which backs them up first)", file=sys.stderr)
             return 1
         print("assignments/ is in sync with solutions/")
         return 0
-    changed = write_assignments(solutions, assignments)
+    try:
+        written = write_assignments(solutions, assignments, force=args.force)
+    except EditedAssignments as refused:
+        print(f"autograder: error: not regenerating {assignments}: {len(refused.edited)} file(s) there were "
+              "changed since the stubs were last generated (someone's work?) and would be overwritten or "
+              "removed:", file=sys.stderr)
+        for path in refused.edited:
+            print(f"  {path}", file=sys.stderr)
+        print("nothing was written. Keep that work (copy it elsewhere), or pass --force to regenerate "
+              "anyway: the files above are first copied into a backup folder beside assignments/", file=sys.stderr)
+        return USAGE_ERROR
+    changed = written.changed
     print(f"regenerated {len(changed)} file(s) in {assignments}" + (": " + ", ".join(changed) if changed else ""))
+    if written.backed_up:
+        print(f"backed up {len(written.backed_up)} edited file(s) into {written.backup} first: "
+              + ", ".join(written.backed_up))
     return 0
 
 
@@ -319,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     stubs = commands.add_parser("stubs", help="regenerate assignments/ from solutions/")
     stubs.add_argument("--check", action="store_true", help="only report whether assignments/ is stale")
+    stubs.add_argument("--force", action="store_true",
+                       help="regenerate even over files someone edited (they are backed up first)")
     stubs.set_defaults(handler=cmd_stubs)
 
     nbgrader = commands.add_parser("nbgrader", help="nbgrader courses generated from solutions/")
