@@ -10,7 +10,9 @@ A folder that is one unit's assignment of a weekly course (``05-techniques/``, f
 nbgrader init --per-unit``) gets the earlier units its unit imports from the same student's earlier
 assignments, and only its own unit is graded (:mod:`autograder.notebooks.earlier`). It happens
 here, so every front end that grades a folder (test cells, ``autograder grade``, an nbgrader
-preprocessor calling :func:`autograder.api.grade`) gets it the same way.
+preprocessor calling :func:`autograder.api.grade`) gets it the same way. A student's folder that holds
+such assignments side by side (``submitted/<student>/``), each unit in one of them, is graded as
+the whole course, as ``grade-batch`` grades it.
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ def locate_submission(folder: Path, staging: Path | None = None) -> LocatedSubmi
         if earlier is None:
             return LocatedSubmission(staging, note=note)
         return LocatedSubmission(staging, note=f"{note}; {earlier.note}", units=earlier.units)
+    if len(with_notebooks) > 1 and staging is not None:
+        # A student's folders of a weekly course (01-linear/, 02-mlp/, ...): each unit in one of them.
+        held = [module for child in with_notebooks for module in course_notebooks_in(child)]
+        if len(held) == len(set(held)):
+            notes = [f"{child.name}/: {materialize_notebooks(child, staging)}" for child in with_notebooks]
+            return LocatedSubmission(staging, note="; ".join(notes))
     expected = ", ".join(sorted(course_files()))
     return LocatedSubmission(None, f"no course files ({expected}, or the course notebooks) found in {folder.name}/")
 

@@ -270,6 +270,14 @@ def test_the_kernel_imports_earlier_units_from_sibling_assignments(tmp_path, not
     assert missing.startswith("losses ") and "fetch 03-losses into a folder beside this one" in missing
 
 
+def test_a_student_s_folder_of_weekly_assignments_is_graded_as_the_whole_course(tmp_path, notebooks, code):
+    _hand_in(tmp_path / "bugs", notebooks, code["bugs"])
+    parts = ["losses.ce", "optimizers.sgd", "mlp.linear"]
+    report = api.grade(tmp_path / "bugs", parts=parts)
+    assert report.score == api.grade(code["bugs"], parts=parts).score < report.max_score
+    assert "03-losses/: graded the code cells of the notebooks 03_losses.ipynb" in report.notes[0]
+
+
 def test_folders_not_named_as_a_unit_s_assignment_borrow_nothing(tmp_path, notebooks, code):
     _hand_in(tmp_path / "student", notebooks, code["ace"])
     week = tmp_path / "student" / "week5"
