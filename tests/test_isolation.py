@@ -104,6 +104,74 @@ def test_student_code_runs_as_its_own_user_and_writes_only_its_copy(tmp_path):
     assert not (folder / "scribble.txt").exists()
 
 
+@needs_root
+def test_shared_temporary_folders_are_private_to_the_child(tmp_path):
+    """/tmp and /var/tmp are a private tmpfs each: the child sees nothing another process left
+    there, and nothing it leaves there outlives it."""
+    planted = Path(tempfile.mkstemp(prefix="autograder-planted-", dir="/tmp")[1])
+    planted.chmod(0o644)
+    left = [Path(folder) / f"autograder-left-{os.getpid()}" for folder in ("/tmp", "/var/tmp")]
+    spy = (
+        "    import os\n"
+        f"    if os.path.exists({str(planted)!r}):\n"
+        "        raise RuntimeError('sees what another process left in /tmp')\n"
+        f"    for path in {[str(path) for path in left]!r}:\n"
+        "        with open(path, 'w') as handle:\n"
+        "            handle.write('left behind')\n"
+        "    return X @ W + b\n"
+    )
+    try:
+        report = api.grade(submission_with(tmp_path, predict_body=spy), parts=["linear.predict"], options=QUICK)
+        result = results_by_id(report)["linear.predict.values"]
+        assert result.passed, result.message  # the writes worked, in the child's own /tmp
+        assert not any(path.exists() for path in left)
+    finally:
+        planted.unlink()
+        for path in left:
+            path.unlink(missing_ok=True)
+
+
+@needs_root
+def test_a_fork_bomb_stops_at_the_process_limit(tmp_path):
+    """The child's user is its own, so RLIMIT_NPROC bounds the check's whole process tree."""
+    from autograder.sandbox.confine import MAX_STUDENT_PROCESSES
+
+    bomb = (
+        "    import os, signal\n"
+        "    if not os.environ.get('BOMBED'):\n"
+        "        os.environ['BOMBED'] = '1'\n"
+        "        children = []\n"
+        "        try:\n"
+        "            for _ in range(500):\n"
+        "                pid = os.fork()\n"
+        "                if pid == 0:\n"
+        "                    signal.pause()\n"
+        "                    os._exit(0)\n"
+        "                children.append(pid)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "        for pid in children:\n"
+        "            os.kill(pid, signal.SIGKILL)\n"
+        "            os.waitpid(pid, 0)\n"
+        f"        if len(children) >= {MAX_STUDENT_PROCESSES}:\n"
+        "            raise RuntimeError(f'started {len(children)} processes')\n"
+        "    return X @ W + b\n"
+    )
+    report = api.grade(submission_with(tmp_path, predict_body=bomb), parts=["linear.predict"], options=QUICK)
+    result = results_by_id(report)["linear.predict.values"]
+    assert result.passed, result.message
+
+
+def test_the_process_that_forks_students_cannot_be_inspected(tmp_path):
+    """Non-dumpable: a process of the same user (student code where the grader is not root) can
+    neither ptrace it nor open its /proc/<pid>/fd, mem, root or environ."""
+    import ctypes
+
+    api.grade(submission_with(tmp_path), parts=["linear.predict"], options=QUICK)
+    pr_get_dumpable = 3
+    assert ctypes.CDLL(None).prctl(pr_get_dumpable, 0, 0, 0, 0) == 0
+
+
 def test_grader_secrets_in_the_environment_do_not_reach_student_code(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_API_TOKEN", "tok-7f3a91")
     # Fork from this process (which holds the token), not from the clean worker started earlier.
@@ -120,7 +188,8 @@ def test_grader_secrets_in_the_environment_do_not_reach_student_code(tmp_path, m
 def test_a_double_forked_daemon_does_not_outlive_grading(tmp_path):
     """A predict starts a setsid daemon (out of the child's process group) that sleeps 3 s, then
     writes a file: once grading has returned, it must be dead, with everything it started."""
-    marker = Path(tempfile.mkdtemp(prefix="daemon-marker-"))
+    # /tmp is private to the child: the marker lies in a folder it sees as everyone does.
+    marker = Path(tempfile.mkdtemp(prefix="autograder-daemon-marker-", dir="/run"))
     marker.chmod(0o777)  # the child's user may write here (it is outside every hidden folder)
     try:
         daemon = (

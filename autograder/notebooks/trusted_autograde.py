@@ -32,11 +32,12 @@ then grade themselves in the kernel as they do for students, with the weaknesses
 
 from __future__ import annotations
 
-import ctypes
 import re
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode, from_dict
+
+from ..sandbox.confine import refuse_inspection
 
 try:  # nbgrader is an optional dependency; this module is only loaded by nbgrader itself
     from nbgrader.preprocessors import NbGraderPreprocessor
@@ -47,7 +48,6 @@ except ImportError:  # pragma: no cover - the config is only ever read by nbgrad
 _GRADE_CALL = re.compile(r'^grade_part\("(?P<part>[A-Za-z0-9_.]+)", checks\)\s*$', re.MULTILINE)
 #: nbgrader's autograde restores the hidden-tests region, which switches the cell to all checks.
 _ALL_CHECKS = re.compile(r'^checks = "all"\s*$', re.MULTILINE)
-_PR_SET_DUMPABLE = 4
 
 #: nbgrader 0.9's default ``Autograde.autograde_preprocessors`` with ``Execute`` replaced.
 AUTOGRADE_PREPROCESSORS = (
@@ -89,21 +89,11 @@ def _is_grade_cell(cell: NotebookNode) -> bool:
     return bool(grader.get("grade")) and not grader.get("solution")
 
 
-def _refuse_inspection() -> None:
-    """Makes this process non-dumpable: a process of the same user can then neither ptrace it nor
-    read its memory or its open files through ``/proc`` (student children never run as root here
-    when nbgrader does not, so this is the wall between them and the grader's memory)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: nothing to do
-        pass
-
-
 class GradeInSandbox(NbGraderPreprocessor):
     """Fills every test cell with its part's report and points, graded in the sandbox."""
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        _refuse_inspection()
+        refuse_inspection()  # nbgrader's process holds the gradebook: no student process may inspect it
         folder = Path(resources["metadata"]["path"]).resolve()
         requests = {index: test_cell_request(cell) for index, cell in enumerate(nb.cells) if _is_grade_cell(cell)}
         graded = _grade(folder, [request for request in requests.values() if request])

@@ -36,6 +36,7 @@ import ctypes
 import errno
 import functools
 import os
+import resource
 import signal
 import stat
 import sys
@@ -53,6 +54,11 @@ _SCRATCH = "/dev/shm"
 #: The largest submission copied into the child's view (a course submission is a few files).
 MAX_SUBMISSION_BYTES = 64 * 1024**2
 BREAKPOINT_MESSAGE = "remove breakpoint(): the grader runs without a debugger"
+#: Folders every user may write: each gets a private tmpfs in a student's child.
+SHARED_WRITABLE_FOLDERS = (Path("/tmp"), Path("/var/tmp"), Path("/run/lock"))
+#: Processes and threads a student's user may have at once (``RLIMIT_NPROC``; the user is the
+#: child's own, so this bounds exactly the check's process tree). A fork bomb stops here.
+MAX_STUDENT_PROCESSES = 32
 #: Variables the student's code keeps (copied from the grader when set); everything else goes.
 KEPT_VARIABLES = ("LANG", "LANGUAGE", "PYTHONHASHSEED", "TZ")
 
@@ -107,6 +113,27 @@ def _submission_cover(submission: Path, needed: list[Path]) -> Path | None:
     if parent == Path("/") or any(parent.is_relative_to(path) for path in needed):
         return None
     return parent
+
+
+def _cover_shared_folders(covers: dict[Path, list[Path]], needed: list[Path]) -> set[Path]:
+    """Adds a cover over each folder every user may write (``/tmp``, ``/var/tmp``, ``/run/lock``) to
+    ``covers`` (cover -> what is bound back or placed inside it); returns those covers.
+
+    Otherwise the child could leave files there for a later child, read what another process left,
+    or fill the machine's disk. Each becomes a private tmpfs (sticky, writable by all, 128 MiB) that
+    vanishes with the child. A cover already planned inside one of them (the submission's parent,
+    ``/tmp/pytest-of-root``) is folded into it, since the new tmpfs hides everything below anyway.
+    """
+    shared: set[Path] = set()
+    for folder in SHARED_WRITABLE_FOLDERS:
+        if not folder.is_dir() or folder.is_symlink() or any(folder.is_relative_to(cover) for cover in covers):
+            continue
+        inside = [path for path in needed if path.is_relative_to(folder)]
+        for cover in [cover for cover in covers if cover.is_relative_to(folder)]:
+            inside += [path for path in covers.pop(cover) if path not in inside]
+        covers[folder] = inside
+        shared.add(folder)
+    return shared
 
 
 def _needed_folders(submission: Path | None = None) -> list[Path]:
@@ -198,11 +225,12 @@ def private_view(submission: Path | None, uid: int) -> tuple[str | None, str | N
                 inside = covers.setdefault(cover, [])
                 inside += [path for path in needed if path.is_relative_to(cover) and path not in inside]
                 inside.append(submission)
+        shared = _cover_shared_folders(covers, needed)
         for closed in sorted(covers, key=lambda path: len(path.parts)):
             inside = covers[closed]
             # Bound back through descriptors opened before the cover hides their paths.
             handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in inside if path != submission}
-            problem = _mount_tmpfs(str(closed), "mode=755,size=128m")
+            problem = _mount_tmpfs(str(closed), f"mode={'1777' if closed in shared else '755'},size=128m")
             if problem:
                 return problem, None
             for path, handle in handles.items():
@@ -309,6 +337,8 @@ def _zero_initial_environment() -> None:
 def drop_privileges(uid: int) -> str | None:
     """Becomes user and group ``uid`` with no supplementary groups and no way back."""
     try:
+        # Counted per user at fork; the child's user is its own, so this bounds its whole tree.
+        resource.setrlimit(resource.RLIMIT_NPROC, (MAX_STUDENT_PROCESSES, MAX_STUDENT_PROCESSES))
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
@@ -321,6 +351,21 @@ def no_new_privileges() -> str | None:
     if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return _error("prctl(PR_SET_NO_NEW_PRIVS)")
     return None
+
+
+_PR_SET_DUMPABLE = 4
+
+
+def refuse_inspection() -> None:
+    """Makes the calling (trusted) process non-dumpable: no process of the same user can then
+    ptrace it or open its ``/proc/<pid>/mem``, ``fd``, ``root`` or ``environ``. Where the grader is
+    not root, student code runs as the grader's user, and this is what keeps it out of the grader's
+    memory and open pipes. Children inherit it; a child that runs student code may undo it for
+    itself only."""
+    try:
+        _libc().prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux
+        pass
 
 
 # ---------------------------------------------------------------------------------------------

@@ -197,6 +197,7 @@ def _run_in_one_child(tasks, limits, student_folder, confinement):
     if confinement.hidden_folders:
         _libc()  # load it here, once, rather than in every child
     _numeric_threadpools()  # likewise
+    confine.refuse_inspection()  # the process that forks student code is not theirs to inspect
     read_end, write_end = os.pipe()
     output_read, output_write = os.pipe()
     go_on_read, go_on_write = os.pipe()
