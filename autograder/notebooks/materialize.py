@@ -13,6 +13,10 @@ helper gets the original back, and grade-batch and nbgrader agree on such a note
 ``solutions/`` (a student release) the cells are read as saved. A *deleted* given cell is put
 back the same way (nbgrader restores missing locked cells too), with a note: a student who deletes
 an unused helper loses nothing. A deleted answer cell cannot be restored: that notebook's problem.
+
+A weekly course's assignment (``05-techniques/``: one unit's notebook) also gets the earlier units
+its module imports, from the same student's earlier assignments (:func:`add_earlier_units`,
+:mod:`.earlier`); one that cannot be found becomes a module whose import fails saying what to hand in.
 """
 
 from __future__ import annotations
@@ -186,13 +190,15 @@ def add_earlier_units(folder: Path, into: Path) -> EarlierUnitsNote | None:
     that says what to hand in. The modules the earlier units import come along too (capstone needs
     techniques, which needs mlp and optimizers)."""
     from ..units import UNITS
-    from .earlier import find_earlier_unit, imported_course_modules, unit_of_assignment
-    from .earlier import search_roots
+    from .earlier import find_earlier_unit, imported_course_modules, search_roots, unit_of_assignment
 
     own = unit_of_assignment(folder)
     if own is None or not search_roots(folder):
         return None
-    present = lambda module: (into / f"{module}.py").is_file() or (into / f"{module}.py{PROBLEM_SUFFIX}").is_file()  # noqa: E731
+
+    def present(module: str) -> bool:
+        return (into / f"{module}.py").is_file() or (into / f"{module}.py{PROBLEM_SUFFIX}").is_file()
+
     pending = [unit.module for unit in UNITS.values() if (into / f"{unit.module}.py").is_file()]
     used, missing, seen = [], [], set(pending)
     while pending:
@@ -209,8 +215,9 @@ def add_earlier_units(folder: Path, into: Path) -> EarlierUnitsNote | None:
             if earlier is None:
                 continue
             if earlier.notebook is None:
-                (into / f"{module}.py").write_text(_raising_module(earlier.missing_message(importer)), encoding="utf-8")
-                missing.append(earlier.missing_message(importer))
+                message = earlier.missing_message(importer)
+                (into / f"{module}.py").write_text(_raising_module(message), encoding="utf-8")
+                missing.append(message)
                 continue
             try:
                 restored = materialize_notebook(module, earlier.notebook, into)
@@ -219,7 +226,8 @@ def add_earlier_units(folder: Path, into: Path) -> EarlierUnitsNote | None:
                 (into / f"{module}.py").write_text(_raising_module(message), encoding="utf-8")
                 missing.append(message)
                 continue
-            used.append(earlier.used_note() + (f", {_restoration_note(earlier.notebook, restored)}" if restored else ""))
+            restoration = f", {_restoration_note(earlier.notebook, restored)}" if restored else ""
+            used.append(earlier.used_note() + restoration)
             pending.append(module)
     note = f"{folder.name} grades {own} only"
     if used or missing:
