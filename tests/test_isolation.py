@@ -162,6 +162,43 @@ def test_a_fork_bomb_stops_at_the_process_limit(tmp_path):
     assert result.passed, result.message
 
 
+@needs_root
+@pytest.mark.skipif(not __import__("autograder.sandbox.cgroups", fromlist=["_own_groups"])._own_groups(),
+                    reason="no cgroup hierarchy with memory or pids here")
+def test_the_memory_of_the_childs_whole_tree_is_bounded(tmp_path):
+    """Six processes of 200 MiB each stay under the per-process limit (256 MiB) but not under the
+    tree's (256 MiB + the cgroup's slack): the kernel kills one of them, never the grader."""
+    from autograder.sandbox.cgroups import MEMORY_SLACK_BYTES, _own_groups
+
+    hog = (
+        "    import os\n"
+        "    pids = []\n"
+        "    for _ in range(6):\n"
+        "        pid = os.fork()\n"
+        "        if pid == 0:\n"
+        "            block = np.ones(200 * 2**20 // 8)\n"
+        "            import time; time.sleep(0.5)\n"
+        "            os._exit(0)\n"
+        "        pids.append(pid)\n"
+        "    killed = sum(os.WIFSIGNALED(os.waitpid(pid, 0)[1]) for pid in pids)\n"
+        "    if not killed:\n"
+        "        raise RuntimeError('1.2 GiB in all, and nothing was killed')\n"
+        "    return X @ W + b\n"
+    )
+    assert 256 * 2**20 + MEMORY_SLACK_BYTES < 6 * 200 * 2**20
+    options = GradingOptions(limits=Limits(timeout_s=10.0, memory_bytes=256 * 2**20), timeout_override_s=10.0)
+    report = api.grade(submission_with(tmp_path, predict_body=hog), parts=["linear.predict.values"], options=options)
+    result = results_by_id(report)["linear.predict.values"]
+    assert result.passed, result.message
+    # Every group is removed once its child is reaped (other graders on this machine may hold
+    # groups of their own living children meanwhile: only a dead child's group is a leftover).
+    deadline = time.monotonic() + 3
+    while leftovers := [group for _, folder in _own_groups() for group in folder.glob("autograder-*")
+                        if not Path("/proc", group.name.rsplit("-", 1)[1]).exists()]:
+        assert time.monotonic() < deadline, leftovers
+        time.sleep(0.05)
+
+
 def test_the_process_that_forks_students_cannot_be_inspected(tmp_path):
     """Non-dumpable: a process of the same user (student code where the grader is not root) can
     neither ptrace it nor open its /proc/<pid>/fd, mem, root or environ."""

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from . import bans as bans_module
-from . import confine
+from . import cgroups, confine
 from . import wire
 from .bans import Bans, ForbiddenCall, ForbiddenImport
 from .clock import TaskClock
@@ -198,6 +198,7 @@ def _run_in_one_child(tasks, limits, student_folder, confinement):
         _libc()  # load it here, once, rather than in every child
     _numeric_threadpools()  # likewise
     confine.refuse_inspection()  # the process that forks student code is not theirs to inspect
+    cgroups.prepare()
     read_end, write_end = os.pipe()
     output_read, output_write = os.pipe()
     go_on_read, go_on_write = os.pipe()
@@ -229,17 +230,22 @@ def _run_in_one_child(tasks, limits, student_folder, confinement):
             finished[task.key] = outcome
         timed_out = failure is not None and failure[0] is Status.TIMEOUT
         wait_status = _reap(pid, grace_s=0.0 if timed_out else 1.0)
+        out_of_memory = cgroups.ran_out_of_memory(pid)
         # What the failing task printed (the child and its group are dead: nothing blocks).
         captured = stream.end_task(student_folder) if failure is not None else ""
     finally:
         if failure is None and "wait_status" not in locals():  # interrupted (Ctrl-C): leave no child
             _reap(pid, grace_s=0.0)
+        cgroups.remove(pid)
         stream.close()
     if failure is None:
         return finished, None
     status, message = failure
     if status is Status.CRASHED:
         message = _describe_death(wait_status)
+        if out_of_memory:
+            message = ("ran out of memory: the code's processes together used more than the memory limit "
+                       f"({_gib(limits.memory_bytes)} GiB) and the largest was killed")
     return finished, ChildOutcome(status, message, captured_output=captured, seconds=time.perf_counter() - started)
 
 
@@ -384,7 +390,7 @@ def _child_main(tasks, pipes: tuple[int, int], output_fd: int, limits: Limits, f
         unhidden = hide_folders(hidden)
         problems = [unhidden]
         if student:
-            problems += _confine_before_limits(folder)
+            problems += _confine_before_limits(folder, limits)
         _apply_limits(limits, cpu_seconds=sum(task.timeout_s for task in tasks))
         setup_error = None
         try:
@@ -422,20 +428,24 @@ NOT_ROOT = ("the grader does not run as root, so the submission's code runs as t
             "it could reach them through /proc/<grader>/root and write to the grader's files")
 
 
-def _confine_before_limits(folder: Path | None) -> list[str | None]:
-    """As root: the child's own view of the files (under its own user id, not yet taken) and a
-    PID namespace for everything it starts; the environment cut to an allow-list (confine.py)."""
+def _confine_before_limits(folder: Path | None, limits: Limits) -> list[str | None]:
+    """As root: a cgroup bounding the memory and processes of the child's whole tree (cgroups.py),
+    the child's own view of the files (under its own user id, not yet taken); a PID namespace for
+    everything it starts; the environment cut to an allow-list (confine.py)."""
     problems: list[str | None] = []
     scratch = None
     if confine.is_root():
-        problem, scratch = confine.private_view(Path(folder).resolve() if folder is not None else None,
-                                                confine.student_id())
-        problems.append(problem)
+        # + 2: the child itself and the PID namespace's init
+        problems.append(cgroups.enter(limits.memory_bytes, confine.MAX_STUDENT_PROCESSES + 2))
+        view_problem, scratch = confine.private_view(Path(folder).resolve() if folder is not None else None,
+                                                     confine.student_id())
+        problems.append(view_problem)
     else:
+        view_problem = NOT_ROOT
         problems.append(NOT_ROOT)
     problems.append(confine.contain_descendants())
     confine.clean_environment(scratch)
-    _PRIVILEGES_DROPPABLE[:] = [confine.is_root(), confine.is_root() and problems[0] is None]
+    _PRIVILEGES_DROPPABLE[:] = [confine.is_root(), confine.is_root() and view_problem is None]
     return problems
 
 
@@ -636,6 +646,10 @@ def _reap(pid: int, grace_s: float) -> int:
         _kill_quietly(os.kill, pid)  # in case it died before it could call setpgid
         _, wait_status = os.waitpid(pid, 0)
     return wait_status
+
+
+def _gib(size: int | None) -> str:
+    return f"{(size or 0) / 1024**3:g}"
 
 
 def _kill_quietly(kill, pid: int) -> None:
