@@ -18,6 +18,7 @@ from autograder.sandbox import Limits
 
 from .conftest import SOLUTIONS, results_by_id
 from .corpus.hostile import CONTAINMENT, FULL, HOSTILE
+from .corpus.hostile import INDEPENDENT_OF_PREDICT as PREDICT_FAILS_SCORE
 
 QUICK = GradingOptions(limits=Limits(timeout_s=1.0), timeout_override_s=1.0)
 PREDICT_BODY = "    ### BEGIN SOLUTION\n    return X @ W + b\n    ### END SOLUTION\n"
@@ -59,12 +60,37 @@ def test_hostile_submission_gets_its_exact_score_and_message(tmp_path, hostile):
         source = (SOLUTIONS / "linear_model.py").read_text().replace(anchor, anchor + hostile.prefix, 1)
     folder = submission_with(tmp_path, predict_body=hostile.predict_body, source=source)
     report = api.grade(folder, parts=["linear"], options=QUICK)
-    assert report.score == hostile.score, [(r.id, r.message) for r in report.results if not r.passed]
+    expected = hostile.score if refused_here(hostile, report) else PREDICT_FAILS_SCORE
+    assert report.score == expected, [(r.id, r.message) for r in report.results if not r.passed]
     results = results_by_id(report)
     for check_id, fragment in hostile.messages.items():
         assert fragment in results[check_id].message, results[check_id].message
     if hostile.score == FULL or hostile.predict_body is not None:
         assert_others_pass(results)
+
+
+def refused_here(hostile, report) -> bool:
+    """Whether this machine and user can refuse ``hostile`` (see Hostile.refused_by). As root every
+    attack is refused, with no note; elsewhere a layer the OS cannot give is named in the notes."""
+    import autograder
+    import numpy
+
+    if os.geteuid() == 0:
+        assert report.notes == (), report.notes
+        return True
+    if hostile.refused_by == "always":
+        return True
+    # A layer that depends on the OS: the report says what this grader could not promise.
+    assert any("could not be hidden" in note and "does not run as root" in note for note in report.notes)
+    if hostile.refused_by == "hiding":  # what hiding.py says when the OS refuses a mount namespace
+        refusals = ("unshare(CLONE_NEWUSER)", "user namespace mapping", "mount namespaces unavailable",
+                    "mount tmpfs over", "mount --make-rprivate")
+        return not any(refusal in note for note in report.notes for refusal in refusals)
+    if hostile.refused_by == "package files":
+        return not os.access(Path(autograder.__file__).parent, os.W_OK)
+    if hostile.refused_by == "site-packages":
+        return not os.access(Path(numpy.__file__).parents[1], os.W_OK)
+    raise ValueError(f"unknown layer {hostile.refused_by!r}")
 
 
 def test_hostile_corpus_is_large_enough():

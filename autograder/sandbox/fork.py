@@ -425,7 +425,7 @@ def _is_students_child(confinement: Confinement) -> bool:
 
 #: What a grader that does not run as root cannot promise (said once in the report's notes).
 NOT_ROOT = ("the grader does not run as root, so the submission's code runs as the grader's own user: "
-            "it could reach them through /proc/<grader>/root and write to the grader's files")
+            "it can read and write whatever that user can, the solutions and the grader's own files included")
 
 
 def _confine_before_limits(folder: Path | None, limits: Limits) -> list[str | None]:

@@ -30,6 +30,12 @@ class Hostile:
     predict_body: str | None = None
     prefix: str | None = None
     source: str | bytes | None = None
+    #: The layer that refuses a containment attack where the grader is not root (as root every one
+    #: is refused): "always" (works for any user), "hiding" (a private mount namespace: needs user
+    #: namespaces; where the OS refuses them the report says so and the attack gets through),
+    #: "package files" / "site-packages" (the kernel's file permissions: the attack gets through
+    #: where the grader's user may write them, e.g. a checkout or virtualenv of its own).
+    refused_by: str = "always"
 
 
 HOSTILE = [
@@ -98,7 +104,7 @@ def _escapes_or_passes(attack: str) -> str:
 
 #: Attacks from issue 12: each must be refused, so each submission gets full marks.
 CONTAINMENT = [
-    Hostile("unmounts the tmpfs that hides solutions/", FULL, predict_body=_escapes_or_passes("""
+    Hostile("unmounts the tmpfs that hides solutions/", FULL, refused_by="hiding", predict_body=_escapes_or_passes("""
 from autograder.paths import solutions_dir
 libc = ctypes.CDLL(None, use_errno=True)
 libc.umount2(str(solutions_dir()).encode(), 2)
@@ -117,7 +123,7 @@ try:
 except OSError:
     pass
 """)),
-    Hostile("prints the hidden checks' source", FULL, predict_body=_escapes_or_passes("""
+    Hostile("prints the hidden checks' source", FULL, refused_by="hiding", predict_body=_escapes_or_passes("""
 import autograder.units
 folder = os.path.join(os.path.dirname(autograder.units.__file__), 'hidden')
 try:
@@ -125,7 +131,7 @@ try:
 except OSError:
     pass
 """)),
-    Hostile("appends to the installed grader package", FULL, predict_body=_escapes_or_passes("""
+    Hostile("appends to the installed grader package", FULL, refused_by="package files", predict_body=_escapes_or_passes("""
 import autograder
 try:
     with open(autograder.__file__, 'a') as package:
@@ -133,7 +139,7 @@ try:
 except OSError:
     pass
 """)),
-    Hostile("writes a .pth into site-packages", FULL, predict_body=_escapes_or_passes("""
+    Hostile("writes a .pth into site-packages", FULL, refused_by="site-packages", predict_body=_escapes_or_passes("""
 import numpy
 site = os.path.dirname(os.path.dirname(numpy.__file__))
 try:
