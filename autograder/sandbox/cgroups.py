@@ -132,4 +132,4 @@ def remove(pid: int) -> None:
                         pass
             except OSError:
                 pass
-            time.sleep(0.002)
+            time.sleep(0.0005)  # the PID namespace's init is usually still dying: a few polls
