@@ -59,6 +59,24 @@ def prepare() -> None:
     global _GROUPS
     if _GROUPS is None:
         _GROUPS = _own_groups() if os.geteuid() == 0 else []
+        _sweep_stale_groups()
+
+
+def _sweep_stale_groups() -> None:
+    """Removes empty groups whose child is gone: a grader killed outright (SIGKILL, a lost
+    machine) could not remove them itself. A group still holding a process is left alone."""
+    for _, parent in _GROUPS or ():
+        try:
+            folders = [folder for folder in parent.iterdir() if folder.name.startswith(_PREFIX)]
+        except OSError:
+            continue
+        for folder in folders:
+            pid = folder.name[len(_PREFIX):]
+            if pid.isdigit() and not Path("/proc", pid).exists():
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
 
 
 def _settings(kind: str, memory_bytes: int | None, max_processes: int) -> list[tuple[str, str]]:
