@@ -443,13 +443,14 @@ def _read_small_file(dir_fd: int, name: str) -> str | None:
         os.close(fd)
 
 
-def submission_time(root: Path, raw: str) -> tuple[datetime.datetime | None, str | None]:
+def submission_time(root: Path, raw: str, assignment: str | None = None) -> tuple[datetime.datetime | None, str | None]:
     """(when student ``raw`` handed in, a note when that cannot be told) from the timestamp.txt files
     in the student's folder and its assignment folders (nbgrader: ``submitted/<raw>/<assignment>/``).
 
     The latest time counts: the assignment folders are merged and graded together, so the work graded
-    was complete only then. (None, None) when there is no timestamp.txt at all; a file that is not a
-    time gives (None, a note naming it) and no penalty, for the instructor to decide by hand."""
+    was complete only then. With ``assignment`` (a weekly course's ``05-techniques``), only that
+    assignment's own folder counts. (None, None) when there is no timestamp.txt at all; a file that
+    is not a time gives (None, a note naming it) and no penalty, for the instructor to decide by hand."""
     parent = root / "submitted" if (root / "submitted").is_dir() else root
     found, unreadable = [], []
     try:
@@ -463,8 +464,10 @@ def submission_time(root: Path, raw: str) -> tuple[datetime.datetime | None, str
     finally:
         os.close(parent_fd)
     try:
-        places = [("", fd)]
+        places = [("", fd)] if assignment is None else []
         for name in sorted(os.listdir(fd)):
+            if assignment is not None and name != assignment:
+                continue
             try:
                 places.append((f"{display_name(name)}/", os.open(
                     name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)))
@@ -489,6 +492,18 @@ def submission_time(root: Path, raw: str) -> tuple[datetime.datetime | None, str
         return None, (f"the submission time in {', '.join(unreadable)} could not be read: no late penalty "
                       "applied; check this student's submission time by hand")
     return (max(found) if found else None), None
+
+
+def _weekly_assignments(root: Path, raw: str) -> dict[str, str]:
+    """Unit -> assignment name for the per-unit assignments (``05-techniques``) that student ``raw``
+    handed in to an nbgrader course made with ``--per-unit``; empty for any other layout."""
+    from .notebooks.earlier import assignment_names
+
+    folder = root / "submitted" / raw
+    if not folder.is_dir():
+        return {}
+    return {unit: name for unit, name in assignment_names().items()
+            if (folder / name).is_dir() and not (folder / name).is_symlink()}
 
 
 def write_grade_tables(out: Path, students: Sequence[StudentFolder], units: Sequence[str], *,
@@ -522,7 +537,13 @@ def write_grade_tables(out: Path, students: Sequence[StudentFolder], units: Sequ
             note = "no submission time (timestamp.txt) found: no late penalty applied"
             notes = f"{note}; {notes}" if notes else note
         days = lateness.days_late(submitted) if submitted is not None else 0
-        penalties = {unit: min(earned[unit], lateness.per_day * days * possible[unit]) for unit in units}
+        # A weekly course: each unit is its own assignment, handed in (and late) at its own time.
+        weekly = _weekly_assignments(root, student.raw) if root is not None and student.raw else {}
+        unit_times = {unit: submission_time(root, student.raw, weekly[unit])[0] for unit in weekly}
+        unit_days = {unit: lateness.days_late(unit_times[unit]) if unit_times.get(unit) else
+                     (0 if unit in weekly else days) for unit in units}
+        penalties = {unit: min(earned[unit], lateness.per_day * unit_days[unit] * possible[unit]) for unit in units}
+        days = max(unit_days.values(), default=days)
         total = document["score"]
         taken = sum(penalties.values())
         if taken > 0:
@@ -539,7 +560,11 @@ def write_grade_tables(out: Path, students: Sequence[StudentFolder], units: Sequ
         ])
         timestamp = format_time(submitted) if submitted is not None else ""
         for unit in units:
-            nbgrader_rows.append([unit, duedate, timestamp, student.student, "", "", "", format_points(earned[unit]),
+            label, unit_time = unit, timestamp
+            if unit in weekly:
+                label = weekly[unit]
+                unit_time = format_time(unit_times[unit]) if unit_times[unit] is not None else ""
+            nbgrader_rows.append([label, duedate, unit_time, student.student, "", "", "", format_points(earned[unit]),
                                   format_points(penalties[unit]), format_points(max(0.0, earned[unit] - penalties[unit])),
                                   format_points(possible[unit])])
     _write_csv(out / "grades.csv", ["student", *units, "total", "max_score", "notes"], rows)

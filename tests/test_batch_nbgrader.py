@@ -168,3 +168,29 @@ def test_a_deleted_answer_cell_gets_one_message_for_its_notebook(tmp_path):
     render_report(report, colour=False, stream=text)
     assert text.getvalue().count("were deleted (the first missing is cell 4 of") == 1, text.getvalue()
     assert "restore them from the release" in report.notes[0]
+
+
+def test_a_weekly_course_has_a_row_per_assignment_with_its_own_time_and_penalty(tmp_path):
+    """With one nbgrader assignment per unit (``nbgrader init --per-unit``), each unit is handed in,
+    and late, on its own: its row names the assignment and carries that assignment's time."""
+    root = tmp_path / "course"
+    for assignment, module, time in (("01-linear", "linear_model.py", "2026-12-01 10:00:00 UTC"),
+                                     ("02-mlp", "mlp.py", "2026-12-02 10:00:00 UTC")):  # 1 started day late
+        folder = root / "submitted" / "eve" / assignment
+        folder.mkdir(parents=True)
+        shutil.copy(SOLUTIONS / module, folder / module)
+        (folder / "timestamp.txt").write_text(time + "\n")
+    out = tmp_path / "out"
+    grade_batch(root, out, reference=api.default_reference(), jobs=1, options=QUICK, parts=["linear", "mlp"],
+                progress=Silent(), lateness=Lateness(parse_time(DUE), 0.25))
+    rows = {row["assignment"]: row for row in csv.DictReader(io.StringIO((out / "nbgrader_grades.csv").read_text()))}
+    assert set(rows) == {"01-linear", "02-mlp"}
+    assert rows["01-linear"]["timestamp"] == "2026-12-01 10:00:00 UTC"
+    assert rows["01-linear"]["late_submission_penalty"] == "0" and rows["01-linear"]["score"] == FULL
+    assert rows["02-mlp"]["timestamp"] == "2026-12-02 10:00:00 UTC"
+    mlp_points = float(rows["02-mlp"]["max_score"])
+    assert float(rows["02-mlp"]["raw_score"]) == mlp_points
+    assert float(rows["02-mlp"]["late_submission_penalty"]) == pytest.approx(mlp_points / 4)
+    total = _table(out / "grades.csv", "student")["eve"]
+    assert float(total["total"]) == pytest.approx(float(FULL) + mlp_points * 3 / 4)
+    assert "submitted 1 day late" in total["notes"]
