@@ -50,25 +50,6 @@ def assert_others_pass(results):
         assert results[check_id].passed, (check_id, results[check_id].message)
 
 
-@pytest.mark.parametrize("hostile", HOSTILE + CONTAINMENT, ids=[h.name for h in HOSTILE + CONTAINMENT])
-def test_hostile_submission_gets_its_exact_score_and_message(tmp_path, hostile):
-    source = None
-    if hostile.source is not None:
-        source = hostile.source
-    elif hostile.prefix is not None:
-        anchor = "import numpy as np\n"
-        source = (SOLUTIONS / "linear_model.py").read_text().replace(anchor, anchor + hostile.prefix, 1)
-    folder = submission_with(tmp_path, predict_body=hostile.predict_body, source=source)
-    report = api.grade(folder, parts=["linear"], options=QUICK)
-    expected = hostile.score if refused_here(hostile, report) else PREDICT_FAILS_SCORE
-    assert report.score == expected, [(r.id, r.message) for r in report.results if not r.passed]
-    results = results_by_id(report)
-    for check_id, fragment in hostile.messages.items():
-        assert fragment in results[check_id].message, results[check_id].message
-    if hostile.score == FULL or hostile.predict_body is not None:
-        assert_others_pass(results)
-
-
 def refused_here(hostile, report) -> bool:
     """Whether this machine and user can refuse ``hostile`` (see Hostile.refused_by). As root every
     attack is refused, with no note; elsewhere a layer the OS cannot give is named in the notes."""
@@ -91,6 +72,93 @@ def refused_here(hostile, report) -> bool:
     if hostile.refused_by == "site-packages":
         return not os.access(Path(numpy.__file__).parents[1], os.W_OK)
     raise ValueError(f"unknown layer {hostile.refused_by!r}")
+
+
+def _trusted_files_fingerprint() -> dict[str, str]:
+    """Digest of everything student code must never change: solutions/, the grader package and
+    site-packages' top level (names, and every .pth file's content)."""
+    import hashlib
+
+    import autograder
+    import numpy
+
+    digests = {}
+    for name, root in (("solutions", SOLUTIONS), ("package", Path(autograder.__file__).parent)):
+        digest = hashlib.sha256()
+        for path in sorted(root.rglob("*")):
+            if "__pycache__" in path.parts or not path.is_file():
+                continue
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+        digests[name] = digest.hexdigest()
+    site = Path(numpy.__file__).parents[1]
+    listing = hashlib.sha256()
+    for path in sorted(site.iterdir()):
+        listing.update(path.name.encode() + b"\0")
+        if path.suffix == ".pth" and path.is_file():
+            listing.update(path.read_bytes())
+    digests["site-packages"] = listing.hexdigest()
+    return digests
+
+
+@pytest.fixture(scope="module")
+def trusted_files_before():
+    """Taken when the first corpus test of this module starts."""
+    return _trusted_files_fingerprint()
+
+
+@pytest.mark.parametrize("hostile", HOSTILE + CONTAINMENT, ids=[h.name for h in HOSTILE + CONTAINMENT])
+def test_hostile_submission_gets_its_exact_score_and_message(tmp_path, hostile, trusted_files_before):
+    source = None
+    if hostile.source is not None:
+        source = hostile.source
+    elif hostile.prefix is not None:
+        anchor = "import numpy as np\n"
+        source = (SOLUTIONS / "linear_model.py").read_text().replace(anchor, anchor + hostile.prefix, 1)
+    folder = submission_with(tmp_path, predict_body=hostile.predict_body, source=source)
+    report = api.grade(folder, parts=["linear"], options=QUICK)
+    expected = hostile.score if refused_here(hostile, report) else PREDICT_FAILS_SCORE
+    assert report.score == expected, [(r.id, r.message) for r in report.results if not r.passed]
+    results = results_by_id(report)
+    for check_id, fragment in hostile.messages.items():
+        assert fragment in results[check_id].message, results[check_id].message
+    if hostile.score == FULL or hostile.predict_body is not None:
+        assert_others_pass(results)
+
+
+def test_after_the_corpus_nothing_outside_the_children_changed(trusted_files_before):
+    """solutions/, the package and site-packages are as before, and (as root, where every child has
+    a user of its own) no process of a student's user is left."""
+    from autograder.sandbox.confine import STUDENT_ID_BASE
+
+    assert _trusted_files_fingerprint() == trusted_files_before
+    if os.geteuid() == 0:
+        # Other graders on this machine have living student children of their own; a leftover of
+        # ours is still below this process, or an orphan handed to PID 1.
+        parents = {pid: ppid for pid, ppid, uid in _processes()}
+        left = [pid for pid, ppid, uid in _processes() if uid >= STUDENT_ID_BASE
+                and (ppid == 1 or _descends_from(pid, os.getpid(), parents))]
+        assert left == [], left
+
+
+def _processes() -> list[tuple[int, int, int]]:
+    """(pid, parent pid, uid) of every process that still exists."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                found.append((int(entry.name), ppid, entry.stat().st_uid))
+            except (OSError, ValueError, IndexError):  # ended meanwhile
+                continue
+    return found
+
+
+def _descends_from(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
+    while pid in parents and pid > 1:
+        pid = parents[pid]
+        if pid == ancestor:
+            return True
+    return False
 
 
 def test_hostile_corpus_is_large_enough():
