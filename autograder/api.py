@@ -18,6 +18,7 @@ from .grading import (
 from .paths import solutions_dir
 from .results import Report
 from .submission import locate_submission
+from .surroundings import folders_beside
 from .units import select_checks
 
 
@@ -77,8 +78,10 @@ def grade(
         if located.units is not None:  # one unit's assignment: the earlier units it holds are graded in theirs
             checks = [check for check in checks if check.unit in located.units]
         # A folder without course files is still graded (every check then says which file is missing).
+        # The course or class folder it was handed in from stays out of the children's sight.
         report = grade_submission(
-            located.folder or submission, checks, reference=reference or default_reference(), options=options
+            located.folder or submission, checks, reference=reference or default_reference(), options=options,
+            also_hidden=folders_beside(submission),
         )
     notes = (located.note, *report.notes) if located.note else report.notes
     # The report names what was handed in, not the staging folder notebooks were written out to.

@@ -67,6 +67,7 @@ from .grading import (
     judge_submission,
 )
 from .render import render_report
+from .surroundings import folders_of_a_class
 from .results import CheckResult, Report, ResultStatus, format_points
 from .notebooks.materialize import course_notebooks_in
 from .submission import (
@@ -730,7 +731,9 @@ def _grade_batch_locked(root, out, reference, executor, parts, redo, only, optio
         progress = progress or Progress(len(todo))
         progress.timeout_s = options.timeout_override_s or options.limits.timeout_s
         check_ids = tuple(check.id for check in checks)
-        hidden = reference.folders_to_hide()
+        # The class's original folders (an nbgrader course's source/ with its solutions in place,
+        # the classmates' originals): every child grades a staged copy and needs none of them.
+        hidden = tuple(dict.fromkeys((*reference.folders_to_hide(), *folders_of_a_class(root))))
         remaining, alone = list(todo), False
         while remaining:
             # A round grades everyone left; after a round in which nobody finished, the next round

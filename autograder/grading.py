@@ -140,13 +140,16 @@ def grade_submission(
     *,
     reference: ReferenceProvider,
     options: GradingOptions = GradingOptions(),
+    also_hidden: tuple[Path, ...] = (),
 ) -> Report:
     """Grades the submission folder with ``checks``; never raises for anything the student did.
 
+    ``also_hidden``: folders the student's code must not see besides the reference's, e.g. the
+    nbgrader course the submission came from (:mod:`autograder.surroundings`).
     The student's code is forked from this process only while it has never held reference
     values; afterwards from a clean worker (:mod:`autograder.zygote`).
     """
-    hidden = reference.folders_to_hide()
+    hidden = tuple(dict.fromkeys((*reference.folders_to_hide(), *also_hidden)))
     from . import zygote  # (imports the units, which import this module)
 
     if _holds_reference_values and zygote.registered(checks):

@@ -297,6 +297,53 @@ def test_the_memory_of_the_childs_whole_tree_is_bounded(tmp_path):
         time.sleep(0.05)
 
 
+@needs_root
+@pytest.mark.parametrize("front_end", ["grade", "grade-batch"])
+def test_an_nbgrader_course_around_a_notebook_submission_is_out_of_sight(front_end, tmp_path):
+    """Notebooks are graded as modules written out elsewhere (and a batch grades staged copies), so
+    the child's own view does not cover the course they came from: its source/ (the solutions in
+    place) must be covered too, or reading it at grading time gives full marks for nothing. The
+    course lies outside /tmp here, which the child never sees anyway."""
+    from autograder.batch import grade_batch
+    from autograder.notebooks.build import course_notebooks
+    from autograder.notebooks.cells import module_cells
+
+    from .test_batch import Silent
+
+    course = Path(tempfile.mkdtemp(prefix="autograder-course-", dir="/run"))
+    course.chmod(0o755)  # readable by everyone, as course folders usually are
+    try:
+        (course / "nbgrader_config.py").write_text("c = get_config()\n")
+        notebooks = course_notebooks(SOLUTIONS, student=False, units=["linear"])
+        (name, text), = notebooks.items()
+        (course / "source" / "week").mkdir(parents=True)
+        (course / "source" / "week" / name).write_text(text)
+        notebook = json.loads(text)
+        for _, cell, tag in module_cells(notebook, "linear_model"):
+            if tag["chunk"] == "predict":  # runs the source notebook's own predict
+                cell["source"] = (
+                    "def predict(X, W, b):\n    import json\n"
+                    f"    cells = json.load(open({str(course / 'source' / 'week' / name)!r}))['cells']\n"
+                    "    code = [''.join(c['source']) for c in cells if 'def predict(' in ''.join(c['source'])]\n"
+                    "    space = {}\n    exec(code[0], space)\n    return space['predict'](X, W, b)\n")
+        folder = course / "submitted" / "alice" / "week"
+        folder.mkdir(parents=True)
+        (folder / name).write_text(json.dumps(notebook))
+        if front_end == "grade":
+            results = results_by_id(api.grade(folder, parts=["linear.predict"], options=QUICK))
+            result = results["linear.predict.values"]
+            assert not result.passed and "No such file or directory" in result.message, result.message
+        else:
+            out = tmp_path / "out"
+            grade_batch(course, out, reference=api.default_reference(), jobs=1, options=QUICK,
+                        parts=["linear.predict"], progress=Silent())
+            tests = {test["name"]: test for test in json.loads((out / "alice.json").read_text())["tests"]}
+            assert tests["linear.predict.values"]["score"] == 0
+            assert "No such file or directory" in tests["linear.predict.values"]["output"]
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
+
+
 def test_the_process_that_forks_students_cannot_be_inspected(tmp_path):
     """Non-dumpable: a process of the same user (student code where the grader is not root) can
     neither ptrace it nor open its /proc/<pid>/fd, mem, root or environ."""

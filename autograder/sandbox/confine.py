@@ -136,6 +136,11 @@ def _cover_shared_folders(covers: dict[Path, list[Path]], needed: list[Path]) ->
     return shared
 
 
+def needed_folders() -> list[Path]:
+    """What any student child must still reach: Python, its packages, the grader."""
+    return _needed_folders()
+
+
 def _needed_folders(submission: Path | None = None) -> list[Path]:
     """What a child must still reach as another user: Python, its packages, the grader.
 
