@@ -229,6 +229,23 @@ def _copy_file(dir_fd: int, name: str, where: str, target: Path, record: CopyRec
     target.write_bytes(data)
 
 
+def copy_notebook_safely(notebook: Path, where: str, target: Path) -> None:
+    """Copies the one file ``notebook`` to ``target`` as :func:`copy_folder_safely` copies a file:
+    its folder opened without following a link, the file itself never a link, FIFO or device, and
+    within the notebook size limit; SubmissionRefused (naming ``where``) otherwise. Used for an
+    earlier assignment's notebook, which the grader's own process reads (notebooks/materialize.py)."""
+    try:
+        dir_fd = open_folder(notebook.parent)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise _refuse_kind(str(Path(where).parent) + "/", stat.S_IFLNK) from None
+        raise SubmissionRefused(f"{where} cannot be read ({error.strerror})") from None
+    try:
+        _copy_file(dir_fd, notebook.name, where, target, CopyRecord([]))
+    finally:
+        os.close(dir_fd)
+
+
 def copy_folder_safely(dir_fd: int, target: Path, record: CopyRecord, *, prefix: str, depth: int, flat: bool = False) -> None:
     """Copies the ``.py`` and ``.ipynb`` files of the folder ``dir_fd`` into ``target``.
 

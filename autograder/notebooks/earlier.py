@@ -35,6 +35,7 @@ but with a message that says what to hand in instead of ``No module named 'losse
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +158,9 @@ def find_earlier_unit(module: str, folder: Path) -> EarlierUnit | None:
         if candidate.resolve() == Path(folder).resolve() or not candidate.is_dir():
             continue
         notebook = notebook_for(module, candidate)
-        if notebook is not None and notebook.is_file():
+        # Found even when it is no regular file (a link, a FIFO): its reader refuses it by name
+        # (materialize.add_earlier_units reads it like grade-batch does), instead of "not handed in".
+        if notebook is not None and os.path.lexists(notebook):
             return EarlierUnit(module, unit, assignment, notebook,
                                f"{how.format(assignment)} ({notebook.name})", tuple(looked), shown != "../")
     return EarlierUnit(module, unit, assignment, None, "", tuple(looked), in_course=roots[0][2] != "../")

@@ -180,6 +180,23 @@ def _raising_module(message: str) -> str:
     return f"raise ImportError({message!r})  # written by the grader: this unit was not found\n"
 
 
+def _materialize_earlier(module: str, notebook: Path, into: Path) -> list[str]:
+    """:func:`materialize_notebook` of an earlier assignment's notebook, read as ``grade-batch`` reads
+    a student's files (:func:`autograder.submission.copy_notebook_safely`): the grader's own process
+    reads it, so a link (to another student's notebook, or to /dev/zero), a FIFO, a device or a
+    notebook over the size limit is refused (SubmissionRefused, naming it), never followed, waited on
+    or read whole. The assignment folder is opened without following a link too: a folder
+    ``02-mlp`` linked to another student's ``02-mlp`` is refused like a linked notebook."""
+    import tempfile
+
+    from ..submission import copy_notebook_safely
+
+    with tempfile.TemporaryDirectory(prefix="earlier-") as scratch:
+        copy = Path(scratch) / notebook.name
+        copy_notebook_safely(notebook, f"{notebook.parent.name}/{notebook.name}", copy)
+        return materialize_notebook(module, copy, into)
+
+
 def add_earlier_units(folder: Path, into: Path) -> EarlierUnitsNote | None:
     """For a per-unit assignment ``folder`` (``05-techniques``, see :mod:`.earlier`) whose modules were
     written into ``into``: writes there too the modules of the earlier units they import, from the same
@@ -189,6 +206,7 @@ def add_earlier_units(folder: Path, into: Path) -> EarlierUnitsNote | None:
     saying so: the checks fail as they would in a whole-course folder without it, with a message
     that says what to hand in. The modules the earlier units import come along too (capstone needs
     techniques, which needs mlp and optimizers)."""
+    from ..submission import SubmissionRefused  # (submission imports this module)
     from ..units import UNITS
     from .earlier import find_earlier_unit, imported_course_modules, search_roots, unit_of_assignment
 
@@ -220,8 +238,8 @@ def add_earlier_units(folder: Path, into: Path) -> EarlierUnitsNote | None:
                 missing.append(message)
                 continue
             try:
-                restored = materialize_notebook(module, earlier.notebook, into)
-            except NotebookProblem as problem:
+                restored = _materialize_earlier(module, earlier.notebook, into)
+            except (NotebookProblem, SubmissionRefused) as problem:
                 message = f"{earlier.source} could not be read: {problem}"
                 (into / f"{module}.py").write_text(_raising_module(message), encoding="utf-8")
                 missing.append(message)
