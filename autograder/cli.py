@@ -216,6 +216,9 @@ def cmd_nbgrader_init(args: argparse.Namespace) -> int:
     print(f"wrote {len(written)} file(s) into {Path(args.course).resolve()}:")
     for path in written:
         print(f"  {path.relative_to(Path(args.course).resolve())}")
+    if args.db and args.db.startswith("postgres") and not _postgres_driver_installed():
+        print("warning: no PostgreSQL driver is installed here; nbgrader needs one to open the gradebook: "
+              "pip install -e '.[postgres]' (psycopg) where nbgrader runs", file=sys.stderr)
     if args.per_unit:
         names = [name for unit, name in assignment_names().items() if not args.unit or unit in args.unit]
         print(f"one assignment per unit: {', '.join(names)}")
@@ -223,6 +226,12 @@ def cmd_nbgrader_init(args: argparse.Namespace) -> int:
     else:
         print(f"next: cd {args.course} && nbgrader generate_assignment {assignment}")
     return 0
+
+
+def _postgres_driver_installed() -> bool:
+    import importlib.util
+
+    return any(importlib.util.find_spec(name) is not None for name in ("psycopg", "psycopg2"))
 
 
 def cmd_release(args: argparse.Namespace) -> int:

@@ -186,3 +186,15 @@ def test_torch_is_only_in_the_test_extra_with_a_closed_range():
     # An open range makes pip download a multi-GB CUDA build: torch==2.13.0 must satisfy a closed one.
     assert torch == ["torch>=2.1,<2.14"] and "torch>=2.1,<2.14" in extras["test"]
     assert any(d.startswith(("jupyterlab", "notebook")) for d in extras["notebook"])
+
+
+@pytest.mark.parametrize("driver", [False, True])
+def test_nbgrader_init_with_postgres_warns_when_no_driver_is_installed(driver, tmp_path, monkeypatch, capsys):
+    from autograder import cli
+
+    monkeypatch.setattr(cli, "_postgres_driver_installed", lambda: driver)
+    code = cli.main(["nbgrader", "init", str(tmp_path / "course"), "--unit", "linear",
+                     "--db", "postgresql+psycopg://grader@localhost/gradebook"])
+    assert code == 0
+    warned = "no PostgreSQL driver is installed" in capsys.readouterr().err
+    assert warned is not driver

@@ -53,7 +53,8 @@ c = get_config()  # noqa: F821 (nbgrader provides it)
 
 c.CourseDirectory.course_id = {course_id!r}
 # The gradebook: SQLite in this folder by default; any SQLAlchemy URL works, e.g.
-# "postgresql://user:password@host/gradebook" for a large course.
+# "postgresql+psycopg://user:password@host/gradebook" for a large course (pip install the
+# course's `postgres` extra, the psycopg driver, where nbgrader runs).
 c.CourseDirectory.db_url = {db_url!r}
 # Each test cell grades one part in a fresh, isolated process; training parts take a few seconds.
 c.Execute.timeout = {CELL_TIMEOUT_S}

@@ -10,8 +10,8 @@ nbgrader's autograde and the batch grader see.
 
 Nothing is written to stderr unless grading itself fails (nbgrader scores any stderr output as 0).
 
-The source notebook marks the parts that have hidden checks: their test cells set ``checks = "all"``
-inside nbgrader's hidden-tests region. Graded that way by a grader without the hidden checks (only
+The parts that have hidden checks set ``checks = "all"`` in their test cells when nbgrader autograde
+runs them (``NBGRADER_EXECUTION=autograde``; see build.test_cell_source). Graded that way by a grader without the hidden checks (only
 the student release installed, whose package has none), the cell would quietly score the public
 checks alone, so a perfect notebook would lose the hidden checks' points. It refuses instead
 (:class:`HiddenChecksMissing`: the cell errors, nbgrader records the failure) and says to install
