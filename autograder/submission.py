@@ -45,6 +45,16 @@ def course_files() -> set[str]:
     return {f"{unit.module}.py" for unit in UNITS.values()}
 
 
+def unit_of_course_file(name: str) -> str | None:
+    """The unit whose module or notebook ``name`` is (``mlp.py``, ``02_mlp.ipynb``, ``mlp.ipynb``,
+    as :func:`autograder.notebooks.kernel.notebook_for` finds them), or None."""
+    for unit in UNITS.values():
+        if name in (f"{unit.module}.py", f"{unit.module}.ipynb") or (
+                len(name) > 3 and name[:2].isdigit() and name[2:] == f"_{unit.module}.ipynb"):
+            return unit.name
+    return None
+
+
 def holds_course_files(folder: Path) -> bool:
     return any((folder / name).is_file() for name in course_files())
 
@@ -73,19 +83,32 @@ def locate_submission(folder: Path, staging: Path | None = None) -> LocatedSubmi
     if len(with_notebooks) == 1:
         if staging is None:
             return LocatedSubmission(None, f"{folder.name}/ holds notebooks, which this front end cannot grade")
-        note = materialize_notebooks(with_notebooks[0], staging)
+        note = materialize_notebooks(with_notebooks[0], staging, only=_own_modules(with_notebooks[0]))
         earlier = add_earlier_units(with_notebooks[0], staging)
         if earlier is None:
             return LocatedSubmission(staging, note=note)
         return LocatedSubmission(staging, note=f"{note}; {earlier.note}", units=earlier.units)
     if len(with_notebooks) > 1 and staging is not None:
         # A student's folders of a weekly course (01-linear/, 02-mlp/, ...): each unit in one of them.
-        held = [module for child in with_notebooks for module in course_notebooks_in(child)]
-        if len(held) == len(set(held)):
-            notes = [f"{child.name}/: {materialize_notebooks(child, staging)}" for child in with_notebooks]
+        held = [module for child in with_notebooks for module in course_notebooks_in(child)
+                if _own_modules(child) is None or module in _own_modules(child)]
+        if held and len(held) == len(set(held)):
+            notes = [f"{child.name}/: {materialize_notebooks(child, staging, only=_own_modules(child))}"
+                     for child in with_notebooks]
             return LocatedSubmission(staging, note="; ".join(notes))
     expected = ", ".join(sorted(course_files()))
     return LocatedSubmission(None, f"no course files ({expected}, or the course notebooks) found in {folder.name}/")
+
+
+def _own_modules(folder: Path) -> set[str] | None:
+    """The one module a per-unit assignment folder (``06-capstone``) is read for; None (every module)
+    for any other folder. A unit is graded, and imported by later units, from its own assignment
+    only: a copy of ``02_mlp.ipynb`` handed in with a later week must neither replace the student's
+    own submission of Unit 2 nor stand in for one never handed in (nor escape its late penalty)."""
+    from .notebooks.earlier import unit_of_assignment
+
+    own = unit_of_assignment(folder)
+    return None if own is None else {UNITS[own].module}
 
 
 # ----------------------------------------------------------------------------- safe copies
@@ -229,6 +252,12 @@ def _copy_file(dir_fd: int, name: str, where: str, target: Path, record: CopyRec
     target.write_bytes(data)
 
 
+def _unit_of_folder(name: str) -> str | None:
+    from .notebooks.earlier import assignment_names
+
+    return next((unit for unit, assignment in assignment_names().items() if assignment == name), None)
+
+
 def copy_notebook_safely(notebook: Path, where: str, target: Path) -> None:
     """Copies the one file ``notebook`` to ``target`` as :func:`copy_folder_safely` copies a file:
     its folder opened without following a link, the file itself never a link, FIFO or device, and
@@ -246,13 +275,19 @@ def copy_notebook_safely(notebook: Path, where: str, target: Path) -> None:
         os.close(dir_fd)
 
 
-def copy_folder_safely(dir_fd: int, target: Path, record: CopyRecord, *, prefix: str, depth: int, flat: bool = False) -> None:
+def copy_folder_safely(dir_fd: int, target: Path, record: CopyRecord, *, prefix: str, depth: int, flat: bool = False,
+                       unit: str | None = None) -> None:
     """Copies the ``.py`` and ``.ipynb`` files of the folder ``dir_fd`` into ``target``.
 
     Subfolders ``depth`` levels down are copied too (as subfolders, or all into ``target`` when
     ``flat``). A link, FIFO, device or socket named like a file the grader would read (``*.py``,
     ``*.ipynb``), and a link to a folder, refuse the submission (SubmissionRefused); other entries
-    are never read and so are left alone. Hidden entries and ``__pycache__`` are skipped."""
+    are never read and so are left alone. Hidden entries and ``__pycache__`` are skipped.
+
+    ``flat`` merges a student's nbgrader assignments: a subfolder named as a weekly course's per-unit
+    assignment (``06-capstone``) gives only its own unit's files (``unit``), so that a copy of
+    ``02_mlp.ipynb`` handed in there never replaces, nor stands in for, the student's ``02-mlp``
+    (:func:`_own_modules`)."""
     target.mkdir(parents=True, exist_ok=True)
     with os.scandir(dir_fd) as scan:
         entries = sorted(scan, key=lambda entry: entry.name)
@@ -273,13 +308,15 @@ def copy_folder_safely(dir_fd: int, target: Path, record: CopyRecord, *, prefix:
                 continue  # an unreadable folder holds nothing the grader can use
             try:
                 copy_folder_safely(child, target if flat else target / name, record,
-                                   prefix=f"{where}/", depth=depth - 1)
+                                   prefix=f"{where}/", depth=depth - 1, unit=_unit_of_folder(name) if flat else None)
             finally:
                 os.close(child)
         elif stat.S_ISLNK(mode):
             # A link to a folder could bring in another student's work: refused like a linked file.
             if name.endswith(_COPIED_SUFFIXES) or entry.is_dir(follow_symlinks=True):
                 raise _refuse_kind(where, mode)
+        elif unit is not None and unit_of_course_file(name) not in (None, unit):
+            continue  # another unit's file in a per-unit assignment: that unit comes from its own
         elif name.endswith(_COPIED_SUFFIXES):
             if not stat.S_ISREG(mode):  # (fstat checks again once it is open: it may be swapped meanwhile)
                 raise _refuse_kind(where, mode)

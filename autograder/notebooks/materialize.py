@@ -153,10 +153,15 @@ def _restoration_note(notebook: Path, restored: list[str]) -> str:
             "put back from the course, as nbgrader does")
 
 
-def materialize_notebooks(folder: Path, into: Path) -> str:
-    """Writes the modules of the notebooks in ``folder`` into ``into``; returns a note for the report."""
+def materialize_notebooks(folder: Path, into: Path, only: set[str] | None = None) -> str:
+    """Writes the modules of the notebooks in ``folder`` into ``into``; returns a note for the report.
+
+    ``only``: the modules to take (a weekly course's per-unit assignment: its own unit's); the
+    other course notebooks there are left out, and the note says so."""
     into.mkdir(parents=True, exist_ok=True)
     notebooks = course_notebooks_in(folder)
+    left_out = sorted(path.name for module, path in notebooks.items() if only is not None and module not in only)
+    notebooks = {module: path for module, path in notebooks.items() if only is None or module in only}
     problems, restorations = [], []
     for module, notebook in notebooks.items():
         try:
@@ -176,6 +181,9 @@ def materialize_notebooks(folder: Path, into: Path) -> str:
         note += " (" + "; ".join(restorations) + ")"
     if problems:
         note += ". " + ". ".join(problems)
+    if left_out:
+        note += (f"; not graded: {', '.join(left_out)} in {folder.name}/ (each unit is graded, and used "
+                 "by later units, from its own assignment)")
     return note
 
 
