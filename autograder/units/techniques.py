@@ -734,8 +734,17 @@ def _assess_set_training(facts, x) -> Verdict:
 # ============================================================================ early stopping
 
 
+@case_builder
 def _curve_case(label: str, curve, patience: int, min_delta: float = 0.0) -> Case:
-    return Case(label, {"curve": np.asarray(curve, dtype=np.float64), "patience": patience, "min_delta": min_delta})
+    curve = np.asarray(curve, dtype=np.float64)
+    if redrawing():
+        # Fresh inputs (evidence/fresh.py): the same curve through an increasing affine map, with
+        # min_delta scaled alike. Every comparison the rule makes (a tie, a rise smaller than
+        # min_delta, an improvement just past it) keeps its outcome; the numbers are new.
+        rng = case_rng([len(curve), patience, int(round(min_delta * 1000))])
+        scale, shift = 2.0 ** rng.integers(-2, 3), rng.uniform(-0.5, 0.5)
+        curve, min_delta = scale * curve + shift, scale * min_delta
+    return Case(label, {"curve": curve, "patience": patience, "min_delta": min_delta})
 
 
 @case_builder
