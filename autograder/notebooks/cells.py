@@ -99,6 +99,9 @@ def load_notebook(path: Path) -> dict:
         raise NotebookProblem(f"{path.name} cannot be read: {error.strerror}") from None
     try:
         document = json.loads(text)
+    except RecursionError:  # ``[[[[...``: 200 kB of it is far below any size limit
+        raise NotebookProblem(f"{path.name} is not a valid notebook (its JSON is nested too deeply to read): "
+                              "it was damaged outside Jupyter; restore it from your last good copy") from None
     except json.JSONDecodeError as error:
         raise NotebookProblem(
             f"{path.name} is not a valid notebook (broken JSON at line {error.lineno}, column {error.colno}): "

@@ -116,18 +116,6 @@ def restore_deleted_given_cells(document: dict, module: str) -> list[str]:
     return restored
 
 
-def _load(notebook: Path) -> dict:
-    """:func:`load_notebook`, with JSON nested too deeply for Python's parser (``[[[[...`` 200 kB of
-    it, far below the size limit) reported as the notebook's problem: ``json.loads`` raises
-    RecursionError there, not a decoding error, which crashed ``autograder grade`` and turned the
-    student's whole ``grade-batch`` row into an internal error."""
-    try:
-        return load_notebook(notebook)
-    except RecursionError:
-        raise NotebookProblem(f"{notebook.name} is not a valid notebook (its JSON is nested too deeply to read): "
-                              "it was damaged outside Jupyter; restore it from your last good copy") from None
-
-
 def materialize_notebook(module: str, notebook: Path, into: Path) -> list[str]:
     """Writes ``into/<module>.py`` from ``notebook``; returns the names of the given cells it put back.
 
@@ -135,7 +123,7 @@ def materialize_notebook(module: str, notebook: Path, into: Path) -> list[str]:
     be read as the course's notebook of ``module``."""
     target = into / f"{module}.py"
     try:
-        document = _load(notebook)
+        document = load_notebook(notebook)
         restored = restore_deleted_given_cells(document, module)
         source = module_source(document, module, notebook.name, given_chunks(module))
     except NotebookProblem:
