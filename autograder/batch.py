@@ -250,6 +250,17 @@ def discover_students(root: Path, staging: Path, only: Sequence[str] = ()) -> li
 # ----------------------------------------------------------------------------- files
 
 
+def _make_private(out: Path) -> None:
+    """Only the grader's user may enter ``out`` (0700). It holds every student's results and the
+    staged copies; a student's child, which runs as a user of its own, then sees ``out`` in its
+    private view as an empty folder holding just its own copy (``confine.private_view`` covers a
+    folder other users may not enter). Where ``out`` is not ours to change, it is left as it is."""
+    try:
+        os.chmod(out, 0o700)
+    except OSError:
+        pass
+
+
 def _write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
@@ -697,6 +708,7 @@ def grade_batch(
     executor = executor or LocalExecutor(jobs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    _make_private(out)
     with locked(out):
         try:
             return _grade_batch_locked(Path(root), out, reference, executor, parts, redo, tuple(students),

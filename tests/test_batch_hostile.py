@@ -30,6 +30,7 @@ from autograder.submission import NOTEBOOK_LIMIT_BYTES, SOURCE_LIMIT_BYTES
 from autograder.units import UNITS, select_checks
 
 from .conftest import ASSIGNMENTS, SOLUTIONS
+from .test_isolation import PREDICT_BODY
 
 QUICK = GradingOptions(limits=Limits(timeout_s=1.0), timeout_override_s=1.0)
 UNIT = ["linear"]
@@ -365,3 +366,38 @@ def test_ctrl_c_keeps_finished_rows_and_the_same_command_resumes(tmp_path):
     rows = read_rows(out / "grades.csv")
     assert not any("not graded" in row["notes"] for row in rows.values())
     assert all(rows[name]["total"] == FULL for name in set(rows) - set(finished) | {"a0"})
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="students' children run as users of their own as root only")
+def test_a_student_cannot_see_the_output_folder_of_the_class(tmp_path):
+    """The results folder holds every classmate's JSON (scores, feedback) and staged copy. Outside
+    /tmp (which each child sees as a private, empty tmpfs), a student's code could list and read it;
+    it is private to the grader, so the child sees only its own copy there."""
+    import tempfile
+
+    spy = (
+        "    import os, glob\n"
+        "    out = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))\n"
+        "    seen = sorted(set(os.listdir(out)) - {'.staging'}) + glob.glob(out + '/*.json')\n"
+        "    if seen:\n"
+        "        raise RuntimeError('sees the class results: ' + repr(seen)[:200])\n"
+        "    return X @ W + b\n"
+    )
+    root = tmp_path / "class"
+    for student in ("ann", "ben"):
+        folder = root / student
+        shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+        text = (folder / "linear_model.py").read_text()
+        (folder / "linear_model.py").write_text(text.replace(PREDICT_BODY, spy))
+    out = Path(tempfile.mkdtemp(prefix="autograder-out-", dir="/run")) / "results"
+    out.parent.chmod(0o755)
+    try:
+        out.mkdir(mode=0o755)  # as an instructor would have made it: readable by everyone
+        (out / "earlier-run.json").write_text("{}")
+        grade_batch(root, out, reference=api.default_reference(), jobs=1, options=QUICK,
+                    parts=["linear.predict"], progress=Silent())
+        for student in ("ann", "ben"):
+            tests = {t["name"]: t for t in json.loads((out / f"{student}.json").read_text())["tests"]}
+            assert tests["linear.predict.values"]["score"] > 0, tests["linear.predict.values"]["output"]
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
