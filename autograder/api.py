@@ -81,7 +81,7 @@ def grade(
         # The course or class folder it was handed in from stays out of the children's sight.
         report = grade_submission(
             located.folder or submission, checks, reference=reference or default_reference(), options=options,
-            also_hidden=folders_beside(submission),
+            also_hidden=folders_beside(submission, located.folder),
         )
     notes = (located.note, *report.notes) if located.note else report.notes
     # The report names what was handed in, not the staging folder notebooks were written out to.

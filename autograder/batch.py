@@ -745,7 +745,7 @@ def _grade_batch_locked(root, out, reference, executor, parts, redo, only, optio
         check_ids = tuple(check.id for check in checks)
         # The class's original folders (an nbgrader course's source/ with its solutions in place,
         # the classmates' originals): every child grades a staged copy and needs none of them.
-        hidden = tuple(dict.fromkeys((*reference.folders_to_hide(), *folders_of_a_class(root))))
+        hidden = tuple(dict.fromkeys((*reference.folders_to_hide(), *folders_of_a_class(root, staging))))
         remaining, alone = list(todo), False
         while remaining:
             # A round grades everyone left; after a round in which nobody finished, the next round

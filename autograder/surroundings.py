@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: nbgrader's course folders (its own names); all are covered, the gradebook file stays (it holds
-#: scores, not solutions, and the child's user may not write it).
+#: nbgrader's course folders (its own names), covered one by one when the graded folder lies inside
+#: the course (the gradebook file then stays visible: scores, not solutions; the child may not write it).
 NBGRADER_FOLDERS = ("source", "release", "submitted", "autograded", "feedback", "exchange")
 
 
@@ -37,26 +37,35 @@ def nbgrader_course_root(path: Path) -> Path | None:
     return None
 
 
-def folders_beside(submission: Path) -> tuple[Path, ...]:
-    """What to cover for a submission handed in as ``submission`` (see the module docstring)."""
+def folders_beside(submission: Path, graded: Path | None = None) -> tuple[Path, ...]:
+    """What to cover for a submission handed in as ``submission`` and graded from ``graded`` (the
+    folder the child reads: the submission itself, or where its notebooks were written out)."""
     submission = Path(submission).resolve()
+    graded = Path(graded).resolve() if graded is not None else submission
     course = nbgrader_course_root(submission)
     if course is not None:
-        candidates = [course / name for name in NBGRADER_FOLDERS if (course / name).is_dir()]
-    elif submission.parent != submission:
-        candidates = [submission.parent]
-    else:
-        candidates = []
-    return usable(candidates)
+        return _course_cover(course, graded)
+    if submission.parent != submission:
+        return usable([submission.parent])
+    return ()
 
 
-def folders_of_a_class(root: Path) -> tuple[Path, ...]:
-    """What to cover when a batch grades staged copies of the students under ``root``."""
-    root = Path(root).resolve()
+def folders_of_a_class(root: Path, staging: Path) -> tuple[Path, ...]:
+    """What to cover when a batch grades copies, staged under ``staging``, of the students under
+    ``root``."""
+    root, staging = Path(root).resolve(), Path(staging).resolve()
     course = nbgrader_course_root(root)
     if course is not None:
-        return usable([course / name for name in NBGRADER_FOLDERS if (course / name).is_dir()])
+        return _course_cover(course, staging)
     return usable([root])
+
+
+def _course_cover(course: Path, graded: Path) -> tuple[Path, ...]:
+    """The whole course (its gradebook too: every student's scores) when the child grades a folder
+    outside it; else nbgrader's folders one by one (the one holding the graded folder is then left
+    to the child's own view, which covers its parent)."""
+    whole = usable([course]) if not graded.is_relative_to(course) else ()
+    return whole or usable([course / name for name in NBGRADER_FOLDERS if (course / name).is_dir()])
 
 
 def usable(candidates) -> tuple[Path, ...]:

@@ -314,6 +314,7 @@ def test_an_nbgrader_course_around_a_notebook_submission_is_out_of_sight(front_e
     course.chmod(0o755)  # readable by everyone, as course folders usually are
     try:
         (course / "nbgrader_config.py").write_text("c = get_config()\n")
+        (course / "gradebook.db").write_bytes(b"SQLite format 3\0")
         notebooks = course_notebooks(SOLUTIONS, student=False, units=["linear"])
         (name, text), = notebooks.items()
         (course / "source" / "week").mkdir(parents=True)
@@ -326,6 +327,11 @@ def test_an_nbgrader_course_around_a_notebook_submission_is_out_of_sight(front_e
                     f"    cells = json.load(open({str(course / 'source' / 'week' / name)!r}))['cells']\n"
                     "    code = [''.join(c['source']) for c in cells if 'def predict(' in ''.join(c['source'])]\n"
                     "    space = {}\n    exec(code[0], space)\n    return space['predict'](X, W, b)\n")
+            if tag["chunk"] == "loss_gradients":  # the gradebook: every student's scores
+                cell["source"] = "".join(cell["source"]) + (
+                    "\n\nimport os as _os\n"
+                    f"if _os.path.exists({str(course / 'gradebook.db')!r}):\n"
+                    "    raise RuntimeError('sees the gradebook')\n")
         folder = course / "submitted" / "alice" / "week"
         folder.mkdir(parents=True)
         (folder / name).write_text(json.dumps(notebook))
@@ -333,6 +339,7 @@ def test_an_nbgrader_course_around_a_notebook_submission_is_out_of_sight(front_e
             results = results_by_id(api.grade(folder, parts=["linear.predict"], options=QUICK))
             result = results["linear.predict.values"]
             assert not result.passed and "No such file or directory" in result.message, result.message
+            assert all("sees the gradebook" not in result.message for result in results.values())
         else:
             out = tmp_path / "out"
             grade_batch(course, out, reference=api.default_reference(), jobs=1, options=QUICK,
@@ -340,6 +347,7 @@ def test_an_nbgrader_course_around_a_notebook_submission_is_out_of_sight(front_e
             tests = {test["name"]: test for test in json.loads((out / "alice.json").read_text())["tests"]}
             assert tests["linear.predict.values"]["score"] == 0
             assert "No such file or directory" in tests["linear.predict.values"]["output"]
+            assert all("sees the gradebook" not in test["output"] for test in tests.values())
     finally:
         shutil.rmtree(course, ignore_errors=True)
 
