@@ -241,12 +241,29 @@ def judge_submission(
     references = reference.outputs(needing_reference) if needing_reference else {}
     results = [_result(check, outcomes[check.id], references.get(check.id)) for check in checks]
     results = _report_import_failures_once(checks, outcomes, results)
-    unhidden = sorted({o.unhidden_reason for o in outcomes.values() if o.unhidden_reason})
-    notes = tuple(
-        f"the reference solutions could not be hidden from the submission's code here ({reason})"
-        for reason in unhidden
-    )
+    notes = _sandbox_notes(o.unhidden_reason for o in outcomes.values() if o.unhidden_reason)
     return Report(str(Path(submission).resolve()), tuple(_note_failing_dependencies(checks, results)), notes)
+
+
+def _sandbox_notes(reasons) -> tuple[str, ...]:
+    """One note per distinct thing the sandbox could not do here, as the children reported them
+    (each child's reasons joined by "; "): folders it could not hide, and a cgroup it could not
+    create (the memory of the code's processes is then limited one process at a time)."""
+    from .sandbox.cgroups import NOTE_PREFIX
+
+    hiding, limits = set(), set()
+    for reason in reasons:
+        parts = reason.split("; ")
+        limits.update(part[len(NOTE_PREFIX):] for part in parts if part.startswith(NOTE_PREFIX))
+        rest = "; ".join(part for part in parts if not part.startswith(NOTE_PREFIX))
+        if rest:
+            hiding.add(rest)
+    return (
+        *(f"the reference solutions could not be hidden from the submission's code here ({reason})"
+          for reason in sorted(hiding)),
+        *(f"the memory and processes of the submission's code are limited one process at a time here, "
+          f"not as a whole (no cgroup: {reason})" for reason in sorted(limits)),
+    )
 
 
 def _report_import_failures_once(

@@ -28,6 +28,8 @@ ROOT = Path("/sys/fs/cgroup")
 #: page cache it causes, above the per-process ``Limits.memory_bytes``.
 MEMORY_SLACK_BYTES = 512 * 1024**2
 _PREFIX = "autograder-"
+#: How :func:`enter`'s reasons start, so that the report's note tells them from hiding problems.
+NOTE_PREFIX = "cgroup: "
 
 
 def _own_groups() -> list[tuple[str, Path]]:
@@ -92,7 +94,7 @@ def enter(memory_bytes: int | None, max_processes: int) -> str | None:
     """In the child, as root: its own group in each hierarchy, limited, with the child in it.
     Returns None, or why its processes are bounded one by one only."""
     if not _GROUPS:
-        return None if os.geteuid() != 0 else "no writable cgroup here: memory is limited per process only"
+        return None if os.geteuid() != 0 else f"{NOTE_PREFIX}no cgroup hierarchy found"
     name = f"{_PREFIX}{os.getpid()}"
     for kind, parent in _GROUPS:
         folder = parent / name
@@ -106,7 +108,7 @@ def enter(memory_bytes: int | None, max_processes: int) -> str | None:
                         raise
             (folder / "cgroup.procs").write_text("0")  # "0": the writing process
         except OSError as error:
-            return f"could not put the child in a cgroup ({kind}: {error.strerror or error}): memory is limited per process only"
+            return f"{NOTE_PREFIX}could not create one ({kind}: {error.strerror or error})"
     return None
 
 
