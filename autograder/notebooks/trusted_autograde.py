@@ -46,7 +46,8 @@ except ImportError:  # pragma: no cover - the config is only ever read by nbgrad
 
 #: ``grade_part("linear.predict", checks)`` in a generated test cell (see build.test_cell_source).
 _GRADE_CALL = re.compile(r'^grade_part\("(?P<part>[A-Za-z0-9_.]+)", checks\)\s*$', re.MULTILINE)
-#: nbgrader's autograde restores the hidden-tests region, which switches the cell to all checks.
+#: A part with hidden checks has this line in its test cell (in a kernel it applies under nbgrader
+#: autograde only; here it always does, since this preprocessor only runs under autograde).
 _ALL_CHECKS = re.compile(r'^checks = "all"\s*$', re.MULTILINE)
 
 #: nbgrader 0.9's default ``Autograde.autograde_preprocessors`` with ``Execute`` replaced.
