@@ -152,11 +152,19 @@ def read_manifest(assignments: Path) -> dict[str, str] | None:
     return {str(path): str(digest) for path, digest in files.items()}
 
 
+#: Folders in ``assignments/`` that generation leaves alone: Jupyter's autosave copies of the
+#: notebooks (``.ipynb_checkpoints``) are neither a stub nor a file of record, and deleting them
+#: would only lose a student's safety copy.
+LEFT_ALONE = (".ipynb_checkpoints",)
+
+
 def _present_files(assignments: Path) -> list[Path]:
-    """The files of ``assignments`` that generation is about (not caches, not the record)."""
+    """The files of ``assignments`` that generation is about (not caches, not Jupyter's
+    checkpoints, not the record)."""
     if not assignments.is_dir():
         return []
-    return [relative for relative in _reference_files(assignments) if relative != MANIFEST]
+    return [relative for relative in _reference_files(assignments)
+            if relative != MANIFEST and not set(relative.parts) & set(LEFT_ALONE)]
 
 
 def stale_assignments(solutions: Path, assignments: Path) -> list[str]:

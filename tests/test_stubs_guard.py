@@ -214,3 +214,16 @@ def test_the_command_without_solutions_exits_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "assignments_dir", lambda: tmp_path / "assignments")
     assert cli.main(["stubs"]) == 2
     assert "in the course repository" in capsys.readouterr().err
+
+
+def test_jupyters_checkpoints_are_left_alone(course):
+    """Jupyter autosaves into notebooks/.ipynb_checkpoints/: not a stub, not the file of record. It
+    neither blocks a regeneration nor is deleted by one, and it does not make the stubs stale."""
+    solutions, assignments = course
+    checkpoint = assignments / "notebooks" / ".ipynb_checkpoints" / "01_linear_model-checkpoint.ipynb"
+    checkpoint.parent.mkdir()
+    checkpoint.write_text('{"cells": ["an autosave"]}')
+    assert stale_assignments(solutions, assignments) == []
+    written = write_assignments(solutions, assignments)
+    assert written.backed_up == [] and written.backup is None
+    assert checkpoint.read_text() == '{"cells": ["an autosave"]}'
