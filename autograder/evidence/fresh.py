@@ -32,6 +32,7 @@ release) or a reference without fresh outputs (fixtures) judges the public cases
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Iterable
 
 from ..checks import Check, Outputs, Verdict, Visibility
@@ -56,12 +57,20 @@ def give_fresh_inputs(checks: Iterable[Check], salt: int) -> int:
         cases = getattr(check, "cases", None)
         if not (check.needs_reference and check.visibility is Visibility.PUBLIC and cases):
             continue
-        fresh = [redrawn_cases.setdefault(id(case), redrawn(case, salt)) for case in cases]
+        fresh = [redrawn_cases.setdefault(id(case), _relabelled(redrawn(case, salt))) for case in cases]
         twin = copy.copy(check)
         twin.cases = fresh
         setattr(check, TWIN, twin)
         given += 1
     return given
+
+
+def _relabelled(case):
+    """A redrawn case's label says so: the label is the public case's, and any number in it (a
+    learning rate, a min_delta) may have been redrawn too; shapes are kept."""
+    if isinstance(case, Case):
+        return dataclasses.replace(case, label=f"{case.label} (values redrawn)")
+    return case
 
 
 def twin_of(check: Check) -> Check | None:
@@ -105,6 +114,6 @@ def judge(check: Check, student: Outputs, reference: Outputs | None) -> Verdict:
     if fresh.message.startswith("grader error"):
         return fresh
     hint = None if fresh.generic_hint else fresh.hint
-    # The twin's message names the case by its label (the same label as the public case it redraws).
+    # The twin's message names the case by its label: the public case's, marked "(values redrawn)".
     return Verdict(False, MESSAGE, hint, (f"on other inputs of that kind: {fresh.message}", *fresh.details),
                    curves=verdict.curves)
